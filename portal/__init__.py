@@ -1,0 +1,132 @@
+"""职工服务门户 — the Worker Service Portal. `create_app` is the only way to get an application."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import urlencode
+
+from flask import Flask
+
+from portal import auth, cli, errors, i18n, security
+from portal.database import configure_sqlite, database_uri, engine_options
+from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+from portal.htmx import add_vary
+
+BLUEPRINTS = ("pages", "accounts", "regions", "grievances", "tracking", "stations", "members", "staff")
+
+
+def create_app(config: Mapping | None = None) -> Flask:
+    """Defaults from portal.config, then instance/config.py, then PORTAL_* variables, then `config`."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object("portal.config")
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("PORTAL")
+    if config:
+        app.config.update(config)
+    _finalise_config(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    limiter.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+    auth.register(app)
+    security.register(app)
+    i18n.register(app)
+    errors.register(app)
+    _register_blueprints(app)
+    _register_templates(app)
+    cli.register(app)
+    app.after_request(add_vary)
+    return app
+
+
+def _finalise_config(app: Flask) -> None:
+    cfg = app.config
+    if cfg["ENVIRONMENT"] not in ("production", "development"):
+        raise RuntimeError("PORTAL_ENVIRONMENT must be 'production' or 'development'")
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not cfg.get("SECRET_KEY"):
+        cfg["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
+    if len(cfg["SECRET_KEY"]) < 32:
+        raise RuntimeError("SECRET_KEY must be at least 32 characters")
+    cfg["SQLALCHEMY_DATABASE_URI"] = database_uri(cfg["DATABASE_URL"], app.instance_path)
+    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(cfg["SQLALCHEMY_DATABASE_URI"],
+                                                               cfg["SQLITE_BUSY_TIMEOUT_MS"]))
+    if isinstance(cfg["TRUSTED_HOSTS"], str):
+        cfg["TRUSTED_HOSTS"] = [h.strip() for h in cfg["TRUSTED_HOSTS"].split(",") if h.strip()]
+    if cfg["ENVIRONMENT"] == "production":
+        if not cfg["TRUSTED_HOSTS"]:
+            raise RuntimeError("Set PORTAL_TRUSTED_HOSTS (the host names the portal answers to) in production")
+        # __Host- cookies are refused by browsers unless Secure, host-only and Path=/.
+        cfg.update(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_NAME="__Host-session",
+                   REMEMBER_COOKIE_SECURE=True, REMEMBER_COOKIE_NAME="__Host-remember",
+                   PREFERRED_URL_SCHEME="https")
+    else:
+        cfg["TRUSTED_HOSTS"] = cfg["TRUSTED_HOSTS"] or ["127.0.0.1", "localhost"]
+
+
+def _instance_secret(path: Path) -> str:
+    """Generated once per installation and kept in instance/, which git ignores.
+
+    Several gunicorn workers may start at once: the key is written to a private temporary file and linked
+    into place, which fails for all but the first, so every worker reads the same complete key.
+    """
+    if not path.exists():
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from importlib import import_module
+
+    for name in BLUEPRINTS:
+        app.register_blueprint(import_module(f"portal.blueprints.{name}").bp)
+
+
+def _register_templates(app: Flask) -> None:
+    from flask import request
+    from flask_babel import get_locale
+    from flask_login import current_user
+
+    from portal import navigation, vocabulary
+
+    def url_with_lang(code: str) -> str:
+        """The current page in another language; the choice is then remembered in a cookie."""
+        args = request.args.to_dict(flat=False) | {"lang": [code]}
+        return request.path + "?" + urlencode(args, doseq=True)
+
+    @app.context_processor
+    def _globals():
+        locale = str(get_locale())
+        return {
+            "locale": locale,
+            "html_lang": i18n.html_lang(locale),
+            # Called from the template only where the menu is drawn, so an error page that cannot reach
+            # the database (to know who is signed in) can still render without it.
+            "nav_items": lambda: navigation.items(current_user),
+            "url_with_lang": url_with_lang,
+            "hotline": app.config["HOTLINE"],
+            "vocabulary": vocabulary,
+        }
+
+    @app.template_filter("mask_phone")
+    def _mask_phone(phone: str) -> str:
+        return f"{phone[:3]}****{phone[-4:]}" if phone and len(phone) == 11 else "****"

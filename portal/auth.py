@@ -1,0 +1,30 @@
+"""Binds Flask-Login to the server-side login sessions of portal.services.users."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Flask
+
+from portal.extensions import login_manager
+from portal.services import users
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def register(app: Flask) -> None:
+    login_manager.login_view = "accounts.login"
+    # "strong" protection trusts a client-supplied X-Forwarded-For and logs a phone out whenever it
+    # switches between Wi-Fi and 4G; server-side sessions and their timeouts do the real work.
+    login_manager.session_protection = "basic"
+    login_manager.login_message = None
+
+    @login_manager.user_loader
+    def _load(token: str):
+        now = utcnow()
+        check = users.check_session(token, now)
+        if check.touch:
+            users.touch_session(token, now)
+        return check.user

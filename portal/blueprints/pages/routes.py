@@ -1,0 +1,22 @@
+"""Home page and health check."""
+
+from flask import jsonify, render_template
+
+from portal.access import public
+from portal.blueprints.pages import bp
+from portal.services import health
+from portal.vocabulary import REQUEST_KINDS
+
+
+@bp.get("/")
+@public
+def home():
+    return render_template("pages/home.html", kinds=REQUEST_KINDS)
+
+
+@bp.get("/healthz")
+@public
+def healthz():
+    ok = health.database_ok()
+    body = {"status": "ok" if ok else "unavailable", "database": "ok" if ok else "unreachable"}
+    return jsonify(body), 200 if ok else 503

@@ -1,0 +1,37 @@
+"""The place picker: city → district → town, each list the children of the choice above it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+
+from portal.models import Region
+from portal.services import regions
+
+
+@dataclass
+class PickerLevel:
+    name: str  # query parameter
+    options: list[Region]
+    selected: str | None
+
+
+@dataclass
+class Picker:
+    levels: list[PickerLevel]
+    chosen: Region | None  # the deepest valid choice
+
+
+def build_picker(args) -> Picker:
+    """Keep each choice only if it is a child of the one above, so changing the city clears the district."""
+    parent = regions.get_region(current_app.config["ROOT_REGION"])
+    chosen, levels = None, []
+    for name in ("city", "district", "town"):
+        options = regions.children(parent.code) if parent else []
+        wanted = (args.get(name) or "")[:12]
+        selected = next((r for r in options if r.code == wanted), None)
+        levels.append(PickerLevel(name, options, selected.code if selected else None))
+        chosen = selected or chosen
+        parent = selected
+    return Picker(levels, chosen)

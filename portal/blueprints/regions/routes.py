@@ -1,0 +1,17 @@
+"""Find a union: the city → district → town picker, as a page and as an htmx fragment."""
+
+from flask import request
+
+from portal.access import public
+from portal.blueprints.regions import bp
+from portal.blueprints.regions.picker import build_picker
+from portal.htmx import render_page_or_partial
+from portal.services import regions
+
+
+@bp.get("/unions")
+@public
+def picker():
+    picker = build_picker(request.args)
+    path = regions.ancestry(picker.chosen) if picker.chosen else []
+    return render_page_or_partial("regions/picker.html", "regions/_picker.html", picker=picker, path=path)

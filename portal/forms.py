@@ -1,0 +1,27 @@
+"""The form base class every portal form derives from, and the CSRF re-render contract."""
+
+from __future__ import annotations
+
+from flask import g
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+
+CSRF_EXPIRED = _l("For your safety this form had expired. Nothing you typed was lost: "
+                  "please check it and send it again.")
+
+
+class Form(FlaskForm):
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if g.get("csrf_failed"):
+            # The global CSRF check rejected this request; never act on it, whatever the form says.
+            self.form_errors.append(str(CSRF_EXPIRED))
+            return False
+        return valid
+
+
+def rerender_on_csrf_error(view):
+    """Mark a form view: when the CSRF check fails, the view runs again with the form forced invalid, so
+    the worker gets the form back with everything typed (and a fresh token) instead of a bare 400 page."""
+    view.rerender_on_csrf_error = True
+    return view

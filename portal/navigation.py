@@ -1,0 +1,34 @@
+"""The bottom navigation: the four worker areas, then sign-in, the account, or the staff workbench."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+from portal.models import Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: str
+    icon: str  # name of an SVG symbol in templates/_icons.html
+
+
+AREAS = (
+    NavItem("grievances.index", _l("Submit"), "chat"),
+    NavItem("tracking.index", _l("Track"), "search"),
+    NavItem("stations.index", _l("Stations"), "home"),
+    NavItem("members.index", _l("Member"), "card"),
+)
+
+
+def items(user) -> tuple[NavItem, ...]:
+    if not user.is_authenticated:
+        last = NavItem("accounts.login", _l("Sign in"), "user")
+    elif user.role in (Role.STAFF, Role.ADMIN):
+        last = NavItem("staff.index", _l("Workbench"), "desk")
+    else:
+        last = NavItem("accounts.profile", _l("Me"), "user")
+    return (*AREAS, last)

@@ -1,0 +1,51 @@
+"""Coordinate datums. We store WGS-84 (what GPS and the W3C geolocation API give); Chinese map services use
+GCJ-02 (AutoNavi/Amap, Tencent), an obfuscated datum offset by a few hundred metres on the mainland."""
+
+from __future__ import annotations
+
+import math
+
+_A = 6378245.0  # Krasovsky 1940 semi-major axis, as GCJ-02 defines it
+_EE = 0.00669342162296594323
+
+
+def in_mainland(lat: float, lng: float) -> bool:
+    """GCJ-02 offsets apply only inside this box; elsewhere the datums coincide."""
+    return 0.8293 <= lat <= 55.8271 and 72.004 <= lng <= 137.8347
+
+
+def _delta(lat: float, lng: float) -> tuple[float, float]:
+    x, y = lng - 105.0, lat - 35.0
+    dlat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * math.sqrt(abs(x))
+    dlat += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
+    dlat += (20.0 * math.sin(y * math.pi) + 40.0 * math.sin(y / 3.0 * math.pi)) * 2.0 / 3.0
+    dlat += (160.0 * math.sin(y / 12.0 * math.pi) + 320 * math.sin(y * math.pi / 30.0)) * 2.0 / 3.0
+    dlng = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * math.sqrt(abs(x))
+    dlng += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
+    dlng += (20.0 * math.sin(x * math.pi) + 40.0 * math.sin(x / 3.0 * math.pi)) * 2.0 / 3.0
+    dlng += (150.0 * math.sin(x / 12.0 * math.pi) + 300.0 * math.sin(x / 30.0 * math.pi)) * 2.0 / 3.0
+    rad = lat / 180.0 * math.pi
+    magic = 1 - _EE * math.sin(rad) ** 2
+    sqrt_magic = math.sqrt(magic)
+    dlat = (dlat * 180.0) / ((_A * (1 - _EE)) / (magic * sqrt_magic) * math.pi)
+    dlng = (dlng * 180.0) / (_A / sqrt_magic * math.cos(rad) * math.pi)
+    return dlat, dlng
+
+
+def wgs84_to_gcj02(lat: float, lng: float) -> tuple[float, float]:
+    if not in_mainland(lat, lng):
+        return lat, lng
+    dlat, dlng = _delta(lat, lng)
+    return lat + dlat, lng + dlng
+
+
+def gcj02_to_wgs84(lat: float, lng: float) -> tuple[float, float]:
+    """Inverse by fixed-point iteration: converges to well under a millimetre in a few steps."""
+    wlat, wlng = lat, lng
+    for _ in range(30):
+        glat, glng = wgs84_to_gcj02(wlat, wlng)
+        dlat, dlng = glat - lat, glng - lng
+        wlat, wlng = wlat - dlat, wlng - dlng
+        if abs(dlat) < 1e-10 and abs(dlng) < 1e-10:
+            break
+    return wlat, wlng

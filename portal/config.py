@@ -32,7 +32,7 @@ SESSION_ABSOLUTE_LIFETIME = timedelta(hours=12)
 SESSION_IDLE_TIMEOUT = timedelta(hours=2)
 
 # werkzeug's scrypt: memory-hard (n=2**15, r=8 → 32 MiB per hash). Tests lower n to stay fast.
-PASSWORD_HASH_METHOD = "scrypt:32768:8:1"
+PASSWORD_HASH_METHOD = "scrypt:32768:8:1"  # noqa: S105 — a method name, not a password
 
 # Flask-Limiter. memory:// counts per process; several workers or hosts need redis://host:6379.
 RATELIMIT_STORAGE_URI = "memory://"

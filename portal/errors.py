@@ -21,7 +21,7 @@ class DomainError(Exception):
     message = _l("The request could not be completed.")
 
     def __init__(self, message=None, *, fields: dict[str, str] | None = None):
-        super().__init__(str(message or self.message))
+        super().__init__(message or self.message)  # kept lazy: translated when shown, not when raised
         if message is not None:
             self.message = message
         self.fields = fields or {}
@@ -119,8 +119,6 @@ def register(app: Flask) -> None:
         headers = {}
         if error.code == 405 and error.valid_methods:
             headers["Allow"] = ", ".join(error.valid_methods)
-        if error.code == 429 and error.response is not None:
-            headers.update({k: v for k, v in error.response.headers.items() if k.startswith(("Retry", "X-Rate"))})
         # Werkzeug's descriptions are English-only and technical; show our own, translated text.
         return error_response(error.code or 500, headers=headers)
 

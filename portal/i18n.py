@@ -1,6 +1,6 @@
-"""Language choice: ?lang= (remembered in a cookie), then the cookie, then Accept-Language; Chinese by default."""
+"""Language: ?lang= (remembered in a cookie), then the cookie, then Accept-Language; Chinese by default."""
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, has_request_context, request
 
 COOKIE = "lang"
 ALIASES = {"zh": "zh_CN", "zh-cn": "zh_CN", "zh_cn": "zh_CN", "zh-hans": "zh_CN", "en": "en", "en-us": "en"}
@@ -11,6 +11,8 @@ def _normalise(value: str | None) -> str | None:
 
 
 def select_locale() -> str:
+    if not has_request_context():  # CLI commands and services called directly
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = _normalise(request.args.get("lang")) or _normalise(request.cookies.get(COOKIE))
     if chosen:
         return chosen

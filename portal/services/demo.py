@@ -15,7 +15,7 @@ from portal.models import Region, Role
 from portal.services import regions, users
 
 # Known to anyone who reads the README, hence refused outside development.
-DEMO_PASSWORD = "Demo-Portal-2026"
+DEMO_PASSWORD = "Demo-Portal-2026"  # noqa: S105 — published on purpose, for demos only
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,12 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.errors import AuthenticationFailed, InvalidInput, NotFound
@@ -24,12 +25,13 @@ from portal.models import LoginSession, Region, Role, User
 MAX_PASSWORD_LENGTH = 1024  # refused before hashing: a megabyte password would tie a worker up in scrypt
 MIN_PASSWORD_LENGTH = 8
 # Passwords seen most often in Chinese and international breach lists; refused at sign-up.
-COMMON_PASSWORDS = frozenset(
-    """12345678 123456789 1234567890 11111111 88888888 66666666 00000000 12341234 87654321 11223344
-    password password1 password123 passw0rd qwertyui qwerty123 abc12345 abcd1234 a1234567 aa123456
-    iloveyou 5201314520 woaini1314 woaini520 qq123456 1qaz2wsx 1q2w3e4r zxcvbnm1 asdfghjk admin123
-    admin888 welcome1 sunshine 12qwaszx""".split()
-)
+COMMON_PASSWORDS = frozenset({
+    "12345678", "123456789", "1234567890", "11111111", "88888888", "66666666", "00000000", "12341234",
+    "87654321", "11223344", "password", "password1", "password123", "passw0rd", "qwertyui", "qwerty123",
+    "abc12345", "abcd1234", "a1234567", "aa123456", "iloveyou", "5201314520", "woaini1314", "woaini520",
+    "qq123456", "1qaz2wsx", "1q2w3e4r", "zxcvbnm1", "asdfghjk", "admin123", "admin888", "welcome1",
+    "sunshine", "12qwaszx",
+})
 MOBILE = re.compile(r"1[3-9]\d{9}")
 # Roles whose sessions may be remembered for two weeks; staff and admins sign in for one shift at a time.
 REMEMBERABLE = frozenset({Role.MEMBER, Role.STATION_MANAGER, Role.MERCHANT})
@@ -42,18 +44,18 @@ def normalise_phone(raw: str) -> str:
     for prefix in ("+86", "0086"):
         digits = digits.removeprefix(prefix)
     if not MOBILE.fullmatch(digits):
-        raise InvalidInput(fields={"phone": "Enter an 11-digit mainland mobile number."})
+        raise InvalidInput(fields={"phone": _l("Enter an 11-digit mainland mobile number.")})
     return digits
 
 
-def password_problem(password: str) -> str | None:
+def password_problem(password: str):
     """Why a new password is refused, or None. Spaces are kept: they are part of the password."""
     if len(password) > MAX_PASSWORD_LENGTH:
-        return f"Use at most {MAX_PASSWORD_LENGTH} characters."
+        return _l("Use at most %(num)d characters.", num=MAX_PASSWORD_LENGTH)
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
+        return _l("Use at least %(num)d characters.", num=MIN_PASSWORD_LENGTH)
     if password.lower() in COMMON_PASSWORDS or len(set(password)) < 3:
-        return "This password is too easy to guess."
+        return _l("This password is too easy to guess.")
     return None
 
 
@@ -71,11 +73,11 @@ def create_user(
     if problem := password_problem(password):
         raise InvalidInput(fields={"password": problem})
     if role is Role.STAFF and not region_code:
-        raise InvalidInput(fields={"region": "Union staff must be bound to a region."})
+        raise InvalidInput(fields={"region": _l("Union staff must be bound to a region.")})
     if region_code and db.session.get(Region, region_code) is None:
-        raise InvalidInput(fields={"region": f"Unknown region code {region_code}."})
+        raise InvalidInput(fields={"region": _l("Unknown region code %(code)s.", code=region_code)})
     if db.session.scalar(select(User.id).where(User.phone == phone)) is not None:
-        raise InvalidInput(fields={"phone": "An account with this mobile number already exists."})
+        raise InvalidInput(fields={"phone": _l("An account with this mobile number already exists.")})
     user = User(phone=phone, password_hash=hash_password(password), role=role, region_code=region_code,
                 name=name.strip()[:64], active=True, created_at=now)
     db.session.add(user)
@@ -131,33 +133,31 @@ def start_session(user: User, now: datetime, remember: bool = False) -> str:
     return token
 
 
-@dataclass(frozen=True)
-class SessionCheck:
-    user: User | None
-    touch: bool  # last_seen_at is old enough to be worth a write
+def resume_session(token: str, now: datetime) -> User | None:
+    """The user behind a token if its session is live (not revoked, expired or idle too long).
 
-
-def check_session(token: str, now: datetime) -> SessionCheck:
-    """The user behind a token if the session is live: not revoked, not expired, not idle too long."""
+    Activity is recorded at most every TOUCH_EVERY, in the caller's session and committed at once. It is
+    best effort: SQLite refuses to upgrade a read transaction that another writer overtook, and then the
+    next request records the activity instead.
+    """
     if not token or len(token) > 100:
-        return SessionCheck(None, False)
+        return None
     login = db.session.scalar(select(LoginSession).where(LoginSession.token_hash == _digest(token)))
     if login is None or login.revoked_at is not None or now >= login.expires_at:
-        return SessionCheck(None, False)
+        return None
     if not login.remember and now - login.last_seen_at >= current_app.config["SESSION_IDLE_TIMEOUT"]:
-        return SessionCheck(None, False)
+        return None
     if not login.user.active:
-        return SessionCheck(None, False)
-    login.user.session_token = token
-    return SessionCheck(login.user, now - login.last_seen_at >= TOUCH_EVERY)
-
-
-def touch_session(token: str, now: datetime) -> None:
-    """Record activity in a short write transaction of its own, so a page view never holds the write lock."""
-    engine = db.engine.execution_options(sqlite_begin="IMMEDIATE")
-    with engine.begin() as connection:
-        connection.execute(update(LoginSession).where(LoginSession.token_hash == _digest(token))
-                           .values(last_seen_at=now))
+        return None
+    if now - login.last_seen_at >= TOUCH_EVERY:
+        login.last_seen_at = now
+        try:
+            db.session.commit()
+        except OperationalError:
+            db.session.rollback()
+    user = login.user
+    user.session_token = token
+    return user
 
 
 def end_session(token: str, now: datetime) -> None:

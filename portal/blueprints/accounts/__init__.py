@@ -1,5 +1,3 @@
-from flask import Blueprint
+from portal.blueprints.accounts.routes import bp
 
-bp = Blueprint("accounts", __name__)
-
-from portal.blueprints.accounts import routes  # noqa: E402,F401  (registers the views on bp)
+__all__ = ["bp"]

@@ -3,12 +3,11 @@
 import logging
 from urllib.parse import urlsplit
 
-from flask import current_app, render_template, request, session, url_for
+from flask import Blueprint, current_app, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from portal.access import public, signed_in
 from portal.auth import utcnow
-from portal.blueprints.accounts import bp
 from portal.blueprints.accounts.forms import LoginForm
 from portal.errors import AuthenticationFailed
 from portal.extensions import limiter
@@ -16,6 +15,8 @@ from portal.forms import rerender_on_csrf_error
 from portal.htmx import redirect_after_post
 from portal.models import Role
 from portal.services import regions, users
+
+bp = Blueprint("accounts", __name__)
 
 log = logging.getLogger(__name__)
 

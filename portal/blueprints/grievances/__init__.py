@@ -1,5 +1,3 @@
-from flask import Blueprint
+from portal.blueprints.grievances.routes import bp
 
-bp = Blueprint("grievances", __name__)
-
-from portal.blueprints.grievances import routes  # noqa: E402,F401  (registers the views on bp)
+__all__ = ["bp"]

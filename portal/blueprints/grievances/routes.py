@@ -1,10 +1,11 @@
 """Worker grievances: how to reach the union."""
 
-from flask import render_template
+from flask import Blueprint, render_template
 
 from portal.access import public
-from portal.blueprints.grievances import bp
 from portal.vocabulary import REQUEST_KINDS
+
+bp = Blueprint("grievances", __name__)
 
 
 @bp.get("/grievances/")

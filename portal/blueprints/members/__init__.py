@@ -1,5 +1,3 @@
-from flask import Blueprint
+from portal.blueprints.members.routes import bp
 
-bp = Blueprint("members", __name__)
-
-from portal.blueprints.members import routes  # noqa: E402,F401  (registers the views on bp)
+__all__ = ["bp"]

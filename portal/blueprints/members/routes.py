@@ -1,9 +1,10 @@
 """Union membership and its benefits."""
 
-from flask import render_template
+from flask import Blueprint, render_template
 
 from portal.access import public
-from portal.blueprints.members import bp
+
+bp = Blueprint("members", __name__)
 
 
 @bp.get("/member/")

@@ -1,5 +1,3 @@
-from flask import Blueprint
+from portal.blueprints.pages.routes import bp
 
-bp = Blueprint("pages", __name__)
-
-from portal.blueprints.pages import routes  # noqa: E402,F401  (registers the views on bp)
+__all__ = ["bp"]

@@ -1,11 +1,12 @@
 """Home page and health check."""
 
-from flask import jsonify, render_template
+from flask import Blueprint, jsonify, render_template
 
 from portal.access import public
-from portal.blueprints.pages import bp
 from portal.services import health
 from portal.vocabulary import REQUEST_KINDS
+
+bp = Blueprint("pages", __name__)
 
 
 @bp.get("/")

@@ -1,5 +1,3 @@
-from flask import Blueprint
+from portal.blueprints.regions.routes import bp
 
-bp = Blueprint("regions", __name__)
-
-from portal.blueprints.regions import routes  # noqa: E402,F401  (registers the views on bp)
+__all__ = ["bp"]

@@ -1,12 +1,13 @@
 """Find a union: the city → district → town picker, as a page and as an htmx fragment."""
 
-from flask import request
+from flask import Blueprint, request
 
 from portal.access import public
-from portal.blueprints.regions import bp
 from portal.blueprints.regions.picker import build_picker
 from portal.htmx import render_page_or_partial
 from portal.services import regions
+
+bp = Blueprint("regions", __name__)
 
 
 @bp.get("/unions")

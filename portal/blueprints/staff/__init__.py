@@ -1,5 +1,3 @@
-from flask import Blueprint
+from portal.blueprints.staff.routes import bp
 
-bp = Blueprint("staff", __name__)
-
-from portal.blueprints.staff import routes  # noqa: E402,F401  (registers the views on bp)
+__all__ = ["bp"]

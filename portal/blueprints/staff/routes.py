@@ -1,12 +1,13 @@
 """The union staff workbench: the staff member's union, the chain above it and the unions below it."""
 
-from flask import current_app, render_template
+from flask import Blueprint, current_app, render_template
 from flask_login import current_user
 
 from portal.access import roles
-from portal.blueprints.staff import bp
 from portal.models import Role
 from portal.services import regions
+
+bp = Blueprint("staff", __name__)
 
 
 @bp.get("/staff/")

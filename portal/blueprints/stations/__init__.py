@@ -1,5 +1,3 @@
-from flask import Blueprint
+from portal.blueprints.stations.routes import bp
 
-bp = Blueprint("stations", __name__)
-
-from portal.blueprints.stations import routes  # noqa: E402,F401  (registers the views on bp)
+__all__ = ["bp"]

@@ -1,9 +1,10 @@
 """Rest stations for outdoor workers."""
 
-from flask import render_template
+from flask import Blueprint, render_template
 
 from portal.access import public
-from portal.blueprints.stations import bp
+
+bp = Blueprint("stations", __name__)
 
 
 @bp.get("/stations/")

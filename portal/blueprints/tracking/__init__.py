@@ -1,5 +1,3 @@
-from flask import Blueprint
+from portal.blueprints.tracking.routes import bp
 
-bp = Blueprint("tracking", __name__)
-
-from portal.blueprints.tracking import routes  # noqa: E402,F401  (registers the views on bp)
+__all__ = ["bp"]

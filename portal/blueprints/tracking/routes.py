@@ -1,9 +1,10 @@
 """Following a request's progress."""
 
-from flask import render_template
+from flask import Blueprint, render_template
 
 from portal.access import public
-from portal.blueprints.tracking import bp
+
+bp = Blueprint("tracking", __name__)
 
 
 @bp.get("/track/")

@@ -1,0 +1,67 @@
+# The two commands: `make run` serves the portal with demo data; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+WORKERS ?= 2
+export FLASK_APP := wsgi
+
+.PHONY: help run dev test install translations database lint catalog vendor clean
+
+help:
+	@echo "make run     serve the portal with demo data at http://127.0.0.1:$(PORT)"
+	@echo "make test    install what the suite needs and run it on SQLite, PostgreSQL and Chromium"
+	@echo "make dev     the same as run, with Flask's reloading debug server"
+	@echo "make lint    ruff"
+	@echo "make catalog re-extract UI strings into the translation catalogues"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --constraint constraints.txt --editable .
+	@touch $@
+
+$(VENV)/.test: $(VENV)/.runtime
+	$(BIN)/pip install --quiet --constraint constraints.txt --editable '.[test]'
+	@touch $@
+
+install: $(VENV)/.runtime
+
+translations: $(VENV)/.runtime
+	$(BIN)/pybabel compile --domain messages --directory portal/translations --statistics
+
+# Development mode: plain HTTP on 127.0.0.1 (cookies without Secure) and demo data allowed.
+database: export PORTAL_ENVIRONMENT ?= development
+database: translations
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo load
+
+run: export PORTAL_ENVIRONMENT ?= development
+run: database
+	@echo "Serving http://127.0.0.1:$(PORT)  (Ctrl-C stops)"
+	exec $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --access-logfile - wsgi:app
+
+dev: export PORTAL_ENVIRONMENT ?= development
+dev: database
+	$(BIN)/flask run --debug --host 127.0.0.1 --port $(PORT)
+
+test: $(VENV)/.test translations
+	bash scripts/test.sh
+
+lint: $(VENV)/.test
+	$(BIN)/ruff check .
+
+catalog: $(VENV)/.runtime
+	$(BIN)/pybabel extract --mapping-file babel.cfg --keywords _l --keywords lazy_gettext \
+	  --no-location --sort-output --project "Worker Service Portal" --output-file portal/translations/messages.pot .
+	$(BIN)/pybabel update --input-file portal/translations/messages.pot --output-dir portal/translations \
+	  --no-fuzzy-matching --ignore-obsolete
+
+vendor:
+	$(PYTHON) scripts/vendor.py
+
+clean:
+	rm -rf $(VENV) artifacts .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,91 @@
+"""The layering rules of ARCHITECTURE.md, enforced: services read no request state, models and
+extensions import upward nothing, views stay thin, and no module imports itself back in a circle."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PORTAL = Path(__file__).resolve().parent.parent / "portal"
+REQUEST_STATE = {"request", "session", "g", "flash", "current_user", "render_template"}
+
+
+def modules() -> dict[str, Path]:
+    found = {}
+    for path in PORTAL.rglob("*.py"):
+        parts = path.relative_to(PORTAL.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        found[name] = path
+    return found
+
+
+def imports(path: Path) -> list[tuple[str, list[str]]]:
+    """(module, names) for every import statement, relative imports resolved."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    result = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            result += [(a.name, []) for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            result.append((node.module, [a.name for a in node.names]))
+    return result
+
+
+@pytest.mark.parametrize("name", sorted(n for n in modules() if n.startswith("portal.services")))
+def test_services_read_no_request_state(name):
+    for module, names in imports(modules()[name]):
+        if module.startswith(("flask", "flask_login")):
+            assert not REQUEST_STATE & set(names), f"{name} imports {REQUEST_STATE & set(names)} from {module}"
+
+
+@pytest.mark.parametrize(("prefix", "forbidden"), [
+    ("portal.models", ("portal.services", "portal.blueprints")),
+    ("portal.services", ("portal.blueprints",)),
+    ("portal.extensions", ("portal",)),
+])
+def test_layers_import_downward_only(prefix, forbidden):
+    for name, path in modules().items():
+        if name.startswith(prefix):
+            for module, _ in imports(path):
+                assert not module.startswith(forbidden), f"{name} imports {module}"
+
+
+def test_no_import_cycles():
+    known = modules()
+    graph = {}
+    for name, path in known.items():
+        targets = set()
+        for module, names in imports(path):
+            for candidate in [module] + [f"{module}.{n}" for n in names]:
+                if candidate in known and candidate != name:
+                    targets.add(candidate)
+        graph[name] = targets
+    state, stack = {}, []
+
+    def visit(node):
+        state[node] = "open"
+        stack.append(node)
+        for nxt in graph[node]:
+            if state.get(nxt) == "open":
+                raise AssertionError("import cycle: " + " → ".join(stack[stack.index(nxt):] + [nxt]))
+            if nxt not in state:
+                visit(nxt)
+        stack.pop()
+        state[node] = "done"
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node)
+
+
+def test_views_are_thin():
+    for path in (PORTAL / "blueprints").rglob("routes.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and any(
+                isinstance(d, ast.Call) and getattr(d.func, "attr", "") in {"get", "post", "route"}
+                for d in node.decorator_list
+            ):
+                body = node.body[1:] if ast.get_docstring(node) else node.body
+                length = body[-1].end_lineno - body[0].lineno + 1
+                assert length <= 15, f"{path.parent.name}.{node.name} has {length} lines; move rules to a service"

@@ -81,7 +81,7 @@ def _instance_secret(path: Path) -> str:
     into place, which fails for all but the first, so every worker reads the same complete key.
     """
     if not path.exists():
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))

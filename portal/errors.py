@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, g, jsonify, make_response, render_template, request
+from flask.globals import request_ctx
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -89,6 +90,9 @@ def error_response(status: int, message: str | None = None, fields: dict | None 
         if fields:
             error["fields"] = {k: str(v) for k, v in fields.items()}
         response = jsonify({"error": error})
+    elif request_ctx.url_adapter is None:
+        # No URL map for this request (its Host is not trusted): a page without links, in both languages.
+        response = make_response(render_template("errors/bare.html", status=status))
     else:
         page = render_template("errors/error.html", status=status, title=title, message=text)
         response = make_response(page)

@@ -17,11 +17,10 @@ from tests.conftest import config_for
 @pytest.fixture
 def sqlite_app(tmp_path):
     app = create_app(config_for(f"sqlite:///{tmp_path / 'policy.sqlite3'}", SQLITE_BUSY_TIMEOUT_MS=3000))
-    with app.app_context():
-        with db.engine.begin() as conn:
-            conn.execute(text("CREATE TABLE parent (id INTEGER PRIMARY KEY)"))
-            conn.execute(text("CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id))"))
-            conn.execute(text("CREATE TABLE counter (n INTEGER UNIQUE)"))
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE parent (id INTEGER PRIMARY KEY)"))
+        conn.execute(text("CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id))"))
+        conn.execute(text("CREATE TABLE counter (n INTEGER UNIQUE)"))
     return app
 
 

@@ -1,0 +1,70 @@
+"""Every endpoint declares who may use it (portal.access), and the declarations behave as declared.
+
+The table below is the review point: adding a route without a declaration, or with one that is not
+listed here, fails the suite.
+"""
+
+from portal.access import PUBLIC, SIGNED_IN
+from portal.models import Role
+from tests.conftest import csrf_token, login
+
+EXPECTED = {
+    "pages.home": PUBLIC,
+    "pages.healthz": PUBLIC,
+    "accounts.login": PUBLIC,
+    "accounts.logout": SIGNED_IN,
+    "accounts.profile": SIGNED_IN,
+    "regions.picker": PUBLIC,
+    "grievances.index": PUBLIC,
+    "tracking.index": PUBLIC,
+    "stations.index": PUBLIC,
+    "members.index": PUBLIC,
+    "staff.index": frozenset({Role.STAFF, Role.ADMIN}),
+}
+FRAMEWORK = {"static"}  # Flask's own static files: public by nature
+
+
+def test_every_endpoint_declares_who_may_use_it(app):
+    declared = {}
+    for endpoint, view in app.view_functions.items():
+        if endpoint in FRAMEWORK:
+            continue
+        assert hasattr(view, "access"), f"{endpoint} has no access declaration (@public or @roles(...))"
+        declared[endpoint] = view.access
+    assert declared == EXPECTED
+
+
+def _allowed(access, role) -> bool:
+    return access == PUBLIC or (role is not None and (access == SIGNED_IN or role in access))
+
+
+def _get_rules(app):
+    return [r for r in app.url_map.iter_rules()
+            if r.endpoint not in FRAMEWORK and "GET" in r.methods and not r.arguments]
+
+
+def test_anonymous_visitors_reach_public_pages_and_are_sent_to_sign_in_elsewhere(app, client):
+    for rule in _get_rules(app):
+        response = client.get(rule.rule)
+        if EXPECTED[rule.endpoint] == PUBLIC:
+            assert response.status_code == 200, rule.rule
+        else:
+            assert response.status_code == 302, rule.rule
+            assert response.headers["Location"].startswith("/login?next="), rule.rule
+
+
+def test_each_role_reaches_exactly_what_it_is_allowed(app, make_user):
+    for role in Role:
+        user = make_user(role, region="4401" if role is Role.STAFF else None)
+        client = app.test_client()
+        assert login(client, user.phone).status_code == 303
+        for rule in _get_rules(app):
+            status = client.get(rule.rule).status_code
+            expected = 200 if _allowed(EXPECTED[rule.endpoint], role) else 403
+            assert status == expected, f"{role} GET {rule.rule}: {status}, expected {expected}"
+
+
+def test_signed_in_posts_refuse_anonymous_visitors(client):
+    token = csrf_token(client)
+    response = client.post("/logout", headers={"X-CSRFToken": token})
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")

@@ -44,6 +44,13 @@ def database_url(tmp_path_factory) -> str:
     return url or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
 
 
+def dispose(app) -> None:
+    """Close an app's pooled connections (left to the garbage collector they warn, and fail the suite)."""
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def app(database_url):
     app = create_app(config_for(database_url))
@@ -55,7 +62,22 @@ def app(database_url):
         flask_migrate.upgrade()
         regions.import_regions(["44"])
         db.session.remove()
-    return app
+    yield app
+    dispose(app)
+
+
+@pytest.fixture
+def make_app(database_url):
+    """Another application (other settings, or another database), disposed after the test."""
+    made = []
+
+    def make(url: str | None = None, **overrides):
+        made.append(create_app(config_for(url or database_url, **overrides)))
+        return made[-1]
+
+    yield make
+    for other in made:
+        dispose(other)
 
 
 @pytest.fixture(autouse=True)

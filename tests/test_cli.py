@@ -2,10 +2,8 @@
 
 import pytest
 
-from portal import create_app
 from portal.extensions import db
 from portal.models import User
-from tests.conftest import config_for
 
 
 def test_users_create_for_every_role(app, runner):
@@ -52,7 +50,7 @@ def test_demo_load_prints_the_logins_and_is_idempotent(app, runner):
         assert db.session.query(User).count() == 8
 
 
-def test_demo_load_is_refused_in_production(database_url):
-    app = create_app(config_for(database_url, ENVIRONMENT="production", TRUSTED_HOSTS=["portal.example.cn"]))
+def test_demo_load_is_refused_in_production(make_app):
+    app = make_app(ENVIRONMENT="production", TRUSTED_HOSTS=["portal.example.cn"])
     result = app.test_cli_runner().invoke(args=["demo", "load"])
     assert result.exit_code != 0 and "production" in result.output

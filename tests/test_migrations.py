@@ -5,9 +5,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from portal import create_app
 from portal.extensions import db
-from tests.conftest import config_for
 
 
 def _differences(app):
@@ -20,8 +18,8 @@ def test_the_suite_database_built_by_migrations_matches_the_models(app):
     assert _differences(app) == []
 
 
-def test_upgrade_an_empty_database_to_head_and_back(tmp_path):
-    app = create_app(config_for(f"sqlite:///{tmp_path / 'fresh.sqlite3'}"))
+def test_upgrade_an_empty_database_to_head_and_back(make_app, tmp_path):
+    app = make_app(f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
     with app.app_context():
         flask_migrate.upgrade()
         tables = set(inspect(db.engine).get_table_names())

@@ -3,9 +3,6 @@
 import pytest
 from werkzeug.exceptions import InternalServerError
 
-from portal import create_app
-from tests.conftest import config_for
-
 
 @pytest.mark.parametrize(("lang", "text"), [("zh", "找不到"), ("en", "could not find")])
 def test_unknown_routes_get_a_404_page_in_the_visitors_language(client, lang, text):
@@ -54,8 +51,8 @@ def test_a_member_on_a_staff_page_gets_403(client, login_as):
 
 
 @pytest.fixture
-def broken_app(database_url):
-    app = create_app(config_for(database_url))
+def broken_app(make_app):
+    app = make_app()
     app.config["TESTING"] = False  # let the error handler run, as in production
 
     @app.get("/boom")
@@ -81,8 +78,8 @@ def test_an_unexpected_error_shows_a_generic_page_with_a_reference(broken_app, c
     assert broken_app.test_client().get("/api/boom").json["error"]["status"] == 500
 
 
-def test_healthz_answers_503_when_the_database_cannot_be_reached(tmp_path):
-    app = create_app(config_for(f"sqlite:///{tmp_path}/missing-dir/db.sqlite3"))
+def test_healthz_answers_503_when_the_database_cannot_be_reached(make_app, tmp_path):
+    app = make_app(f"sqlite:///{tmp_path}/missing-dir/db.sqlite3")
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json == {"status": "unavailable", "database": "unreachable"}

@@ -119,9 +119,8 @@ def test_cors_is_never_reflected(client):
 
 
 @pytest.fixture
-def production_app(database_url):
-    return create_app(config_for(database_url, ENVIRONMENT="production", TRUSTED_HOSTS=["portal.example.cn"],
-                                 TESTING=False))
+def production_app(make_app):
+    return make_app(ENVIRONMENT="production", TRUSTED_HOSTS=["portal.example.cn"], TESTING=False)
 
 
 def test_production_cookies_are_secure_host_only_and_samesite(production_app, make_user):

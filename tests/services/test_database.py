@@ -8,15 +8,13 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from portal import create_app
 from portal.database import database_uri
 from portal.extensions import db
-from tests.conftest import config_for
 
 
 @pytest.fixture
-def sqlite_app(tmp_path):
-    app = create_app(config_for(f"sqlite:///{tmp_path / 'policy.sqlite3'}", SQLITE_BUSY_TIMEOUT_MS=3000))
+def sqlite_app(make_app, tmp_path):
+    app = make_app(f"sqlite:///{tmp_path / 'policy.sqlite3'}", SQLITE_BUSY_TIMEOUT_MS=3000)
     with app.app_context(), db.engine.begin() as conn:
         conn.execute(text("CREATE TABLE parent (id INTEGER PRIMARY KEY)"))
         conn.execute(text("CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id))"))

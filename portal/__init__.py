@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlencode
@@ -58,6 +59,9 @@ def _finalise_config(app: Flask) -> None:
         cfg["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
     if len(cfg["SECRET_KEY"]) < 32:
         raise RuntimeError("SECRET_KEY must be at least 32 characters")
+    for name in ("SESSION_IDLE_TIMEOUT", "SESSION_ABSOLUTE_LIFETIME", "REMEMBER_COOKIE_DURATION"):
+        if isinstance(cfg[name], int | float):  # seconds, as PORTAL_* environment variables give them
+            cfg[name] = timedelta(seconds=cfg[name])
     cfg["SQLALCHEMY_DATABASE_URI"] = database_uri(cfg["DATABASE_URL"], app.instance_path)
     cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(cfg["SQLALCHEMY_DATABASE_URI"],
                                                                cfg["SQLITE_BUSY_TIMEOUT_MS"]))

@@ -173,3 +173,11 @@ def test_the_secret_key_is_generated_once_into_instance(tmp_path):
     assert os.stat(path).st_mode & 0o777 == 0o600
     assert _instance_secret(path) == keys[0]
     assert list(tmp_path.iterdir()) == [path]
+
+
+def test_durations_from_the_environment_are_seconds(make_app, monkeypatch):
+    monkeypatch.setenv("PORTAL_SESSION_IDLE_TIMEOUT", "600")
+    monkeypatch.setenv("PORTAL_TRUSTED_HOSTS", '["a.example", "b.example"]')
+    app = make_app()
+    assert app.config["SESSION_IDLE_TIMEOUT"] == timedelta(minutes=10)
+    assert app.config["TRUSTED_HOSTS"] == ["a.example", "b.example"]

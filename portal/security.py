@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, Response, g
+from flask import Flask, Response, g, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = "; ".join(
@@ -48,6 +48,8 @@ def register(app: Flask) -> None:
             response.headers.setdefault(name, value)
         if app.config["ENVIRONMENT"] == "production":
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if "_user_id" in session:  # a signed-in page must never sit in a shared or back-button cache
+            response.headers["Cache-Control"] = "private, no-store"
         if g.get("request_id"):
             response.headers["X-Request-ID"] = g.request_id
         return response

@@ -18,6 +18,14 @@ def test_members_sign_in_with_their_mobile_number_and_land_on_their_account(clie
     assert "李师傅" in html and "138****0001" in html and "13800000001" not in html
 
 
+def test_signed_in_pages_are_never_cached(client, make_user):
+    make_user(phone="13800000001")
+    assert "no-store" not in client.get("/").headers.get("Cache-Control", "")
+    login(client, "13800000001")
+    for path in ("/account", "/", "/unions"):
+        assert client.get(path).headers["Cache-Control"] == "private, no-store"
+
+
 def test_staff_land_on_their_workbench_scoped_to_their_union(client, make_user):
     make_user("staff", phone="13800000001", region="440106")
     assert login(client, "13800000001").headers["Location"] == "/staff/"

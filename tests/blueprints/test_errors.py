@@ -1,6 +1,7 @@
 """Bad input gets a clear page or JSON body in the right language — never a 500, never a stack trace."""
 
 import pytest
+from flask import abort
 from werkzeug.exceptions import InternalServerError
 
 
@@ -83,3 +84,25 @@ def test_healthz_answers_503_when_the_database_cannot_be_reached(make_app, tmp_p
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json == {"status": "unavailable", "database": "unreachable"}
+
+
+TITLES = {400: ("请求有误", "Bad request"), 403: ("无权访问", "Not allowed"), 404: ("找不到页面", "Page not found"),
+          405: ("不支持此操作", "Not allowed here"), 413: ("内容太大", "Too large"),
+          429: ("尝试次数太多", "Too many attempts"), 500: ("出错了", "Something went wrong")}
+
+
+@pytest.mark.parametrize("status", sorted(TITLES))
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_error_page_exists_in_both_languages(make_app, status, lang):
+    app = make_app(TESTING=False)
+
+    @app.get("/fail/<int:code>")
+    def fail(code):  # registered on this throwaway app only
+        abort(code)
+
+    fail.access = "public"
+    response = app.test_client().get(f"/fail/{status}?lang={lang}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == status
+    assert TITLES[status][0 if lang == "zh" else 1] in html
+    assert "Traceback" not in html and "Werkzeug" not in html

@@ -1,0 +1,253 @@
+"""Browser journeys: the real production path (migrations, demo data, gunicorn) driven by Chromium.
+
+One live server serves the whole session. Each test gets a fresh browser context at 360x640 in zh-CN;
+`new_context(...)` makes others (another locale, JavaScript off). Every page a test visits goes through
+`check_page`: axe-core finds no violations, nothing overflows 360 px, nothing was logged to the console
+(CSP violations included), and a full-page screenshot lands in artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import weakref
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "artifacts" / "screenshots"
+AXE_SOURCE = (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read_text(encoding="utf-8")
+CHROMIUM = "/usr/bin/chromium"
+# Playwright cannot download its own browsers here, and without these flags Chromium keeps calling home.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PHONE = {"width": 360, "height": 640}
+STARTUP_TIMEOUT_S = 30
+STOP_TIMEOUT_S = 10
+
+# Console errors and uncaught exceptions of every page, collected from the moment it is created.
+_console_errors: weakref.WeakKeyDictionary[Page, list[str]] = weakref.WeakKeyDictionary()
+_without_javascript: weakref.WeakSet[BrowserContext] = weakref.WeakSet()
+
+
+# ---------------------------------------------------------------------------------------------- server
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _ensure_translations(env: dict[str, str]) -> None:
+    """What `make translations` does, when the compiled catalogue is missing or older than its source."""
+    for po in (REPO / "portal" / "translations").glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            subprocess.run([sys.executable, "-m", "babel.messages.frontend", "compile", "--domain", "messages",
+                            "--directory", str(REPO / "portal" / "translations")],
+                           cwd=REPO, env=env, check=True, capture_output=True)
+            return
+
+
+def _get_status(url: str) -> int | None:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 — our own http://127.0.0.1
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return None
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """Migrate and load the demo data exactly as `make run` does, then serve with gunicorn on 127.0.0.1."""
+    tmp = tmp_path_factory.mktemp("live")
+    env = os.environ.copy()
+    env.update(
+        PORTAL_ENVIRONMENT="development",
+        PORTAL_DATABASE_URL=f"sqlite:///{tmp / 'portal.sqlite3'}",
+        PORTAL_SECRET_KEY=secrets.token_hex(32),
+        FLASK_APP="wsgi",
+    )
+    _ensure_translations(env)
+    for command in (["db", "upgrade"], ["demo", "load"]):
+        try:
+            subprocess.run([sys.executable, "-m", "flask", *command], cwd=REPO, env=env, check=True,
+                           capture_output=True, text=True)
+        except subprocess.CalledProcessError as error:
+            pytest.fail(f"flask {' '.join(command)} failed ({error.returncode}):\n{error.stdout}{error.stderr}",
+                        pytrace=False)
+
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    log_path = tmp / "gunicorn.log"
+    # --no-control-socket: gunicorn's default control socket is one shared path in $HOME, which this
+    # server would take over from (and delete under) a `make run` going on at the same time.
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen(  # output to a file, not a pipe: a full pipe would stall the server
+            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+             "--no-control-socket", "wsgi:app"],
+            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while _get_status(f"{base_url}/healthz") != 200:
+            if server.poll() is not None or time.monotonic() > deadline:
+                state = f"exited with {server.returncode}" if server.poll() is not None else "did not answer"
+                pytest.fail(f"gunicorn {state} within {STARTUP_TIMEOUT_S} s; its output:\n"
+                            f"{log_path.read_text(errors='replace')}", pytrace=False)
+            time.sleep(0.1)
+        yield base_url
+    finally:
+        if server.poll() is None:
+            server.terminate()  # SIGTERM to this PID; gunicorn's arbiter stops its workers
+        try:
+            server.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+# --------------------------------------------------------------------------------------------- browser
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _watch(page: Page) -> None:
+    """Collect console errors and uncaught exceptions from the moment the page exists."""
+    errors: list[str] = []
+    _console_errors[page] = errors
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type != "error":
+            return
+        url = (message.location or {}).get("url") or ""
+        # The document's own status (404 for the not-found page) is logged as a failed resource; the
+        # test asserts that status itself. Any other failed load, CSP report or script error counts.
+        if message.text.startswith("Failed to load resource") and url == page.url:
+            return
+        errors.append(f"console error: {message.text}" + (f" ({url})" if url else ""))
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: errors.append(f"uncaught exception: {error}"))
+
+
+@pytest.fixture
+def new_context(browser: Browser, live_server: str):
+    """Make a browser context: 360x640, zh-CN and the live server as base URL unless told otherwise,
+    e.g. new_context(locale="en-US") or new_context(java_script_enabled=False)."""
+    contexts: list[BrowserContext] = []
+
+    def make(**options) -> BrowserContext:
+        context = browser.new_context(**{"viewport": PHONE, "locale": "zh-CN", "base_url": live_server,
+                                         **options})
+        context.set_default_timeout(10_000)
+        context.on("page", _watch)
+        if options.get("java_script_enabled") is False:
+            _without_javascript.add(context)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def context(new_context) -> BrowserContext:
+    return new_context()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    return context.new_page()
+
+
+# ---------------------------------------------------------------------------------------------- checks
+
+def _describe(violations: list[dict]) -> str:
+    lines = []
+    for v in violations:
+        lines.append(f"- {v['id']} [{v.get('impact')}] {v['help']} ({v.get('helpUrl', '')})")
+        for node in v["nodes"]:
+            lines.append(f"    at {' '.join(map(str, node['target']))}")
+            lines.extend(f"       {line}" for line in (node.get("failureSummary") or "").splitlines())
+    return "\n".join(lines)
+
+
+def _audit(page: Page) -> tuple[list[dict], list[int]]:
+    """axe-core violations and [scrollWidth, innerWidth]. The pages' CSP refuses inline <script>, so
+    add_script_tag cannot inject axe; evaluating its source through the DevTools protocol is not subject
+    to the CSP (and logs nothing)."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE_SOURCE)
+    violations = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    return violations, widths
+
+
+def _audit_without_javascript(page: Page) -> tuple[list[dict], list[int]]:
+    """With JavaScript off the page cannot run axe (evaluate never gets a script context, and axe needs
+    timers). Audit an identical twin instead: the same DOM, served at the same URL with the same CSS and
+    viewport, in a context with JavaScript on but the page's own scripts refused."""
+    html, url = page.content(), page.url
+    twin_context = page.context.browser.new_context(viewport=page.viewport_size)
+    try:
+        twin = twin_context.new_page()
+        twin.route(lambda u: u == url, lambda route: route.fulfill(
+            status=200, content_type="text/html; charset=utf-8", body=html))
+        twin.route("**/*.js", lambda route: route.abort())
+        twin.goto(url)
+        return _audit(twin)
+    finally:
+        twin_context.close()
+
+
+def _screenshot(page: Page, name: str) -> None:
+    """Full page, taken with the window as tall as the page so the fixed bottom bar sits at the bottom
+    (a plain full-page capture leaves it floating where the first screen ended)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    size = page.viewport_size
+    box = page.locator("html").bounding_box()
+    tall = max(size["height"], int(box["height"] + 0.999)) if box else size["height"]
+    try:
+        page.set_viewport_size({"width": size["width"], "height": tall})
+        page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+    finally:
+        page.set_viewport_size(size)
+
+
+def check_page(page: Page, name: str) -> None:
+    """What every visited page must pass; `name` names artifacts/screenshots/<name>.png."""
+    page.wait_for_load_state("load")
+    _screenshot(page, name)  # first, so a failing page still leaves its picture
+
+    if page.context in _without_javascript:
+        violations, (scroll_width, window_width) = _audit_without_javascript(page)
+    else:
+        violations, (scroll_width, window_width) = _audit(page)
+    assert violations == [], (f"axe found {len(violations)} accessibility violation(s) on {name} "
+                              f"({page.url}):\n{_describe(violations)}")
+    assert scroll_width <= window_width, (f"{name} ({page.url}) scrolls sideways: the page is {scroll_width} px "
+                                          f"wide in a {window_width} px window")
+    errors = _console_errors.get(page, [])
+    assert errors == [], f"the console logged errors on {name} ({page.url}):\n" + "\n".join(errors)
+
+
+def texts(locator) -> list[str]:
+    """The visible text of each matched element, whitespace collapsed."""
+    return [" ".join(t.split()) for t in locator.all_inner_texts()]

@@ -42,7 +42,7 @@ database: translations
 run: export PORTAL_ENVIRONMENT ?= development
 run: database
 	@echo "Serving http://127.0.0.1:$(PORT)  (Ctrl-C stops)"
-	exec $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --access-logfile - wsgi:app
+	exec $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --no-control-socket --access-logfile - wsgi:app
 
 dev: export PORTAL_ENVIRONMENT ?= development
 dev: database

@@ -13,9 +13,12 @@ def is_fragment_request() -> bool:
 
 
 def render_page_or_partial(page: str, partial: str, status: int = 200, **context) -> Response:
-    """The page includes the partial, so the first render and the htmx swap are the same markup."""
-    template = partial if is_fragment_request() else page
-    return make_response(render_template(template, **context), status)
+    """The page includes the partial, so the first render and the htmx swap are the same markup.
+
+    The partial sees `fragment` true when it is the whole response, e.g. to add out-of-band swaps.
+    """
+    fragment = is_fragment_request()
+    return make_response(render_template(partial if fragment else page, fragment=fragment, **context), status)
 
 
 def redirect_after_post(location: str) -> Response:

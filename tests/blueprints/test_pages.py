@@ -68,12 +68,16 @@ def test_staff_navigation_leads_to_the_workbench(client, login_as):
 
 
 def test_the_picker_page_includes_the_same_fragment_htmx_swaps_in(client):
-    page = client.get("/unions?city=4401")
-    fragment = client.get("/unions?city=4401", headers={"HX-Request": "true"})
+    page = client.get("/unions?city=4401&district=440106&town=440106006")
+    fragment = client.get("/unions?city=4401&district=440106&town=440106006", headers={"HX-Request": "true"})
     page_html, fragment_html = page.get_data(as_text=True), fragment.get_data(as_text=True)
-    assert fragment_html.lstrip().startswith('<div id="regions-picker">')
-    assert "<html" not in fragment_html
-    assert fragment_html.strip() in page_html
+    picker, result = fragment_html.split('<div id="regions-result" hx-swap-oob="innerHTML">')
+    assert picker.strip().startswith('<div id="regions-picker">') and "<html" not in fragment_html
+    assert picker.strip() in page_html
+    # The live region stays in the page; the fragment replaces only what is inside it.
+    inner = result.rsplit("</div>", 1)[0].strip()
+    assert "石牌街道总工会" in inner
+    assert re.search(r'<div id="regions-result" aria-live="polite">\s*' + re.escape(inner), page_html)
     for response in (page, fragment):
         assert "HX-Request" in response.headers["Vary"]
 

@@ -103,7 +103,7 @@ def test_the_union_picker_narrows_city_district_town_in_place(page: Page):
     expect(page.get_by_label("镇（街道）")).to_be_visible()
     page.get_by_label("镇（街道）").select_option(label="石牌街道")
 
-    result = page.locator("#regions-picker .result")
+    result = page.locator("#regions-result .result")
     expect(result).to_contain_text("石牌街道总工会")
     expect(result).to_contain_text("广东省 › 广州市 › 天河区 › 石牌街道")
     expect(page).to_have_url(re.compile(r"[?&]city=4401(&|$)"))
@@ -201,7 +201,7 @@ def test_without_javascript_the_picker_and_sign_in_still_work(new_context):
     expect(page).to_have_url(re.compile(r"/unions\?city=4401"))
     expect(page.get_by_label("区（县）")).to_be_visible()
     expect(page.get_by_label("区（县）").locator("option", has_text="天河区")).to_have_count(1)
-    expect(page.locator("#regions-picker .result")).to_contain_text("广州市总工会")
+    expect(page.locator("#regions-result .result")).to_contain_text("广州市总工会")
     check_page(page, "unions_nojs_guangzhou")
 
     page.goto("/login")

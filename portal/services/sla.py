@@ -1,0 +1,85 @@
+"""Deadlines in Chinese working days, as the 12351 hotlines count them.
+
+A period of N working days starts the day after receipt (dates in Asia/Shanghai) and ends at the end of
+its Nth working day. Statutory holidays and the weekend make-up workdays (调休) come from chinesecalendar,
+which the State Council's schedule updates every November. For a year it has no data for yet, Monday to
+Friday are counted, the deadline is marked provisional, and a warning is logged — never an error.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+
+log = logging.getLogger(__name__)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+MAX_EXTENDED_DAYS = 30  # the longest a case may run, when the level above approves an extension
+_warned_years: set[int] = set()
+
+
+@dataclass(frozen=True)
+class Deadline:
+    due_at: datetime  # UTC; the first instant past the last working day (midnight in Shanghai)
+    provisional: bool  # counted Monday–Friday because the holiday schedule was not yet published
+
+    @property
+    def last_day(self) -> date:
+        return (self.due_at.astimezone(SHANGHAI) - timedelta(microseconds=1)).date()
+
+
+def is_working_day(day: date) -> tuple[bool, bool]:
+    """(working, provisional) for a Shanghai calendar date."""
+    try:
+        return chinese_calendar.is_workday(day), False
+    except NotImplementedError:
+        if day.year not in _warned_years:
+            _warned_years.add(day.year)
+            log.warning("no holiday schedule for %s yet: counting Monday-Friday (upgrade chinesecalendar)",
+                        day.year)
+        return day.weekday() < 5, True
+
+
+def local_date(moment: datetime) -> date:
+    return moment.astimezone(SHANGHAI).date()
+
+
+def _end_of(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time(), SHANGHAI).astimezone(UTC)
+
+
+def add_working_days(start: date, days: int) -> tuple[date, bool]:
+    """The `days`-th working day after `start` (0 → `start` itself), and whether it is provisional."""
+    day, provisional, counted = start, False, 0
+    while counted < days:
+        day += timedelta(days=1)
+        working, guessed = is_working_day(day)
+        provisional |= guessed
+        counted += working
+    return day, provisional
+
+
+def deadline(received_at: datetime, working_days: int) -> Deadline:
+    """The end of the `working_days`-th working day after the day of receipt; 0 means the same day."""
+    last, provisional = add_working_days(local_date(received_at), working_days)
+    return Deadline(_end_of(last), provisional)
+
+
+def working_days_left(due: Deadline, now: datetime) -> int:
+    """Working days from today to the last day, counting the last day and not today; negative when late."""
+    today, last = local_date(now), due.last_day
+    if today <= last:
+        return sum(is_working_day(last - timedelta(days=n))[0] for n in range((last - today).days))
+    return -sum(is_working_day(today - timedelta(days=n))[0] for n in range((today - last).days))
+
+
+def is_overdue(due: Deadline, now: datetime) -> bool:
+    return now >= due.due_at
+
+
+def is_due_soon(due: Deadline, now: datetime) -> bool:
+    """At most one working day left, and not yet overdue."""
+    return not is_overdue(due, now) and working_days_left(due, now) <= 1

@@ -48,6 +48,11 @@ class NotFound(DomainError):
     message = _l("We could not find that page.")
 
 
+class InvalidTransition(DomainError):
+    status = 409
+    message = _l("This step is not possible for the case in its current state.")
+
+
 class Conflict(DomainError):
     status = 409
     message = _l("This was already done.")

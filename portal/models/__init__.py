@@ -1,6 +1,21 @@
 """SQLAlchemy models, one module per domain. Importing this package registers every table."""
 
 from portal.models.region import Region, RegionLevel
+from portal.models.ticket import (
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    Attachment,
+    Channel,
+    Counter,
+    Kind,
+    Rating,
+    Status,
+    Ticket,
+    TicketEvent,
+)
 from portal.models.user import LoginSession, Role, User
 
-__all__ = ["LoginSession", "Region", "RegionLevel", "Role", "User"]
+__all__ = [
+    "CLOSED_STATUSES", "OPEN_STATUSES", "Attachment", "Channel", "Counter", "Kind", "LoginSession", "Rating",
+    "Region", "RegionLevel", "Role", "Status", "Ticket", "TicketEvent", "User",
+]

@@ -1,0 +1,402 @@
+"""Grievance tickets: submission, the query code, jurisdiction scoping and the handling workflow.
+
+Every change is one conditional UPDATE (… WHERE status = the status the actor saw) plus an appended event,
+so two people acting on one ticket at once cannot both succeed, and the history is never rewritten.
+New tickets land at the root union; staff answer, dispatch down one level, return a case up with a reason,
+or report a result up; the worker rates the reply, and an unsatisfied rating reopens the case once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, false, select, true, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+
+from portal.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied
+from portal.extensions import db
+from portal.models import (
+    OPEN_STATUSES,
+    Channel,
+    Counter,
+    Kind,
+    Rating,
+    Region,
+    Role,
+    Status,
+    Ticket,
+    TicketEvent,
+    User,
+)
+from portal.services import regions, sla, taxonomy
+from portal.services.users import normalise_phone
+
+MAX_DESCRIPTION = 4000
+MAX_NOTE = 4000
+MAX_FEN = 10**12  # ten billion yuan: anything above is a typing error
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+CODE_LENGTH = 16  # 80 bits
+
+
+# ------------------------------------------------------------------------------------------ query codes
+
+def query_code_for(token: str) -> str:
+    """The worker's query code, derived from the form token with the secret key, so a retried submission
+    shows the same code again although only its hash is stored."""
+    digest = hmac.new(current_app.config["SECRET_KEY"].encode(), b"query-code:" + token.encode(),
+                      hashlib.sha256).digest()
+    number = int.from_bytes(digest[:10])
+    chars = [CODE_ALPHABET[(number >> (5 * i)) & 31] for i in range(CODE_LENGTH)]
+    return "-".join("".join(chars[i:i + 4]) for i in range(0, CODE_LENGTH, 4))
+
+
+def normalise_code(raw: str) -> str:
+    """Case-insensitive, spaces and dashes ignored, and the look-alikes O→0, I/L→1 read as Crockford does."""
+    text = re.sub(r"[\s\-]", "", (raw or "").upper()).translate(str.maketrans("OIL", "011"))
+    return text if len(text) == CODE_LENGTH and all(c in CODE_ALPHABET for c in text) else ""
+
+
+def _code_hash(code: str) -> str:
+    return hashlib.sha256(normalise_code(code).encode()).hexdigest()
+
+
+_DUMMY_HASH = "0" * 64
+
+
+def find_by_code(number: str, code: str) -> Ticket:
+    """The ticket with this number and query code. A wrong number and a wrong code fail alike, in
+    constant time."""
+    ticket = db.session.scalar(select(Ticket).where(Ticket.number == (number or "").strip().upper()[:24]))
+    stored = ticket.query_code_hash if ticket else _DUMMY_HASH
+    if not hmac.compare_digest(stored, _code_hash(code)) or ticket is None or not normalise_code(code):
+        raise NotFound(_l("No request matches this ticket number and query code."))
+    return ticket
+
+
+# ------------------------------------------------------------------------------------------- submission
+
+@dataclass(frozen=True)
+class Submission:
+    kind: Kind
+    category: str
+    description: str
+    place_code: str
+    channel: Channel = Channel.WEB
+    employer: str = ""
+    amount_owed_fen: int | None = None
+    workers_affected: int | None = None
+    lat: float | None = None
+    lng: float | None = None
+    anonymous: bool = True
+    contact_name: str = ""
+    contact_phone: str = ""
+    member_id: int | None = None
+    urgent: bool = False
+
+
+@dataclass(frozen=True)
+class Receipt:
+    ticket: Ticket
+    query_code: str
+    created: bool
+
+
+def validate(sub: Submission) -> dict[str, str]:
+    """Field → problem, for everything a submission could get wrong; empty when it is acceptable."""
+    problems: dict[str, str] = {}
+    if sub.category not in taxonomy.CATEGORIES:
+        problems["category"] = _l("Choose a category.")
+    text = sub.description.strip()
+    if not text:
+        problems["description"] = _l("Tell us what happened.")
+    elif len(text) > MAX_DESCRIPTION or "\x00" in text:
+        problems["description"] = _l("Use at most %(num)d characters.", num=MAX_DESCRIPTION)
+    root = current_app.config["ROOT_REGION"]
+    if not sub.place_code or not regions.is_within(sub.place_code, root) or db.session.get(
+            Region, sub.place_code) is None:
+        problems["place"] = _l("Choose the city and district where this happened.")
+    if len(sub.employer) > 200:
+        problems["employer"] = _l("Use at most %(num)d characters.", num=200)
+    if sub.amount_owed_fen is not None and not 0 <= sub.amount_owed_fen < MAX_FEN:
+        problems["amount_owed"] = _l("Enter the amount in yuan, for example 3500.")
+    if sub.workers_affected is not None and not 1 <= sub.workers_affected <= 100_000:
+        problems["workers_affected"] = _l("Enter a number between 1 and 100,000.")
+    if (sub.lat is None) != (sub.lng is None) or (sub.lat is not None and not (
+            math.isfinite(sub.lat) and math.isfinite(sub.lng) and -90 <= sub.lat <= 90 and -180 <= sub.lng <= 180)):
+        problems["location"] = _l("The location could not be read. You can leave it out.")
+    if sub.contact_phone:
+        try:
+            normalise_phone(sub.contact_phone)
+        except InvalidInput:
+            problems["contact_phone"] = _l("Enter an 11-digit mainland mobile number.")
+    if len(sub.contact_name) > 64:
+        problems["contact_name"] = _l("Use at most %(num)d characters.", num=64)
+    return problems
+
+
+def next_number(now: datetime) -> str:
+    """A readable ticket number, e.g. 44-20261120-0007: root region, Shanghai date, that day's sequence."""
+    day = sla.local_date(now).strftime("%Y%m%d")
+    insert = sqlite_insert if db.engine.dialect.name == "sqlite" else pg_insert
+    statement = (insert(Counter).values(name=f"ticket:{day}", value=1)
+                 .on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
+                 .returning(Counter.value))
+    sequence = db.session.execute(statement).scalar_one()
+    return f"{current_app.config['ROOT_REGION']}-{day}-{sequence:04d}"
+
+
+def submit(sub: Submission, *, token: str, now: datetime) -> Receipt:
+    """Create the ticket, or return the one this form token already created (double taps, retries)."""
+    if not token or len(token) > 64:
+        raise InvalidInput(fields={"token": _l("This form is no longer valid. Please reload the page.")})
+    code = query_code_for(token)
+    existing = db.session.scalar(select(Ticket).where(Ticket.submission_token == token))
+    if existing is not None:
+        return Receipt(existing, code, created=False)
+    if problems := validate(sub):
+        raise InvalidInput(fields=problems)
+    period = taxonomy.reply_days(sub.kind, sub.urgent)
+    due = sla.deadline(now, period)
+    ticket = Ticket(
+        number=next_number(now), query_code_hash=_code_hash(code), submission_token=token, kind=sub.kind,
+        category=sub.category, channel=sub.channel, status=Status.SUBMITTED, place_code=sub.place_code,
+        handler_code=current_app.config["ROOT_REGION"], description=sub.description.strip(),
+        employer=sub.employer.strip(), amount_owed_fen=sub.amount_owed_fen, workers_affected=sub.workers_affected,
+        lat=sub.lat, lng=sub.lng, anonymous=sub.anonymous,
+        contact_name="" if sub.anonymous else sub.contact_name.strip(),
+        contact_phone="" if sub.anonymous or not sub.contact_phone else normalise_phone(sub.contact_phone),
+        member_id=sub.member_id, urgent=sub.urgent, received_at=now, due_at=due.due_at,
+        due_provisional=due.provisional, period_days=period, updated_at=now,
+    )
+    ticket.events.append(TicketEvent(at=now, action="submitted", to_status=Status.SUBMITTED, actor_kind="worker",
+                                     target_region_code=ticket.handler_code, public=True))
+    db.session.add(ticket)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same form token raced us to the insert: that submission is this one.
+        db.session.rollback()
+        existing = db.session.scalar(select(Ticket).where(Ticket.submission_token == token))
+        if existing is None:
+            raise
+        return Receipt(existing, code, created=False)
+    return Receipt(ticket, code, created=True)
+
+
+# ------------------------------------------------------------------------------------------------ scope
+
+def visible_to(user: User) -> ColumnElement[bool]:
+    """Staff see the tickets their union or a union below it handles; administrators see all."""
+    if user.role is Role.ADMIN:
+        return true()
+    if user.role is Role.STAFF and user.region_code:
+        return regions.within(Ticket.handler_code, user.region_code)
+    return false()
+
+
+def get_for_staff(ticket_id: int, user: User) -> Ticket:
+    """Outside the user's jurisdiction a ticket does not exist (404), so its existence leaks nothing."""
+    ticket = db.session.scalar(select(Ticket).where(Ticket.id == ticket_id, visible_to(user)))
+    if ticket is None:
+        raise NotFound()
+    return ticket
+
+
+# --------------------------------------------------------------------------------------------- workflow
+
+@dataclass
+class Change:
+    """What one action does: its event, the new status and any other columns it sets."""
+
+    action: str
+    to_status: Status | None
+    note: str = ""
+    public: bool = True
+    target: str | None = None
+    values: dict = field(default_factory=dict)
+
+
+def _apply(ticket: Ticket, allowed: set[Status], change: Change, now: datetime, actor: User | None,
+           actor_kind: str) -> Ticket:
+    if ticket.status not in allowed:
+        raise InvalidTransition()
+    if len(change.note) > MAX_NOTE or "\x00" in change.note:
+        raise InvalidInput(fields={"note": _l("Use at most %(num)d characters.", num=MAX_NOTE)})
+    values = {"updated_at": now, **change.values}
+    if change.to_status is not None:
+        values["status"] = change.to_status
+    result = db.session.execute(update(Ticket).where(Ticket.id == ticket.id, Ticket.status == ticket.status)
+                                .values(**values).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise InvalidTransition(_l("Someone else changed this case meanwhile. Please look at it again."))
+    db.session.add(TicketEvent(
+        ticket_id=ticket.id, at=now, action=change.action, from_status=ticket.status, to_status=change.to_status,
+        actor_id=actor.id if actor else None, actor_kind=actor_kind,
+        actor_region_code=actor.region_code if actor and actor.role is Role.STAFF else None,
+        target_region_code=change.target, note=change.note.strip(), public=change.public))
+    db.session.commit()
+    db.session.refresh(ticket)
+    return ticket
+
+
+def _handler_staff(ticket: Ticket, user: User) -> None:
+    """Only the union handling the case acts on it; the unions above it can only watch and supervise."""
+    if user.role is not Role.STAFF or user.region_code != ticket.handler_code:
+        raise PermissionDenied(_l("Only the union handling this case can do this."))
+
+
+def _required(note: str, field_name: str = "note") -> str:
+    if not note.strip():
+        raise InvalidInput(fields={field_name: _l("Please write a few words.")})
+    return note
+
+
+def accept(ticket: Ticket, user: User, now: datetime) -> Ticket:
+    _handler_staff(ticket, user)
+    to = Status.ACCEPTED if ticket.status is Status.SUBMITTED else Status.IN_PROGRESS
+    allowed = {Status.SUBMITTED, Status.DISPATCHED, Status.RETURNED_UP, Status.REOPENED}
+    return _apply(ticket, allowed, Change("accepted", to), now, user, "staff")
+
+
+def dispatch(ticket: Ticket, user: User, target_code: str, note: str, now: datetime) -> Ticket:
+    """Down one level only (逐级下派), to a union directly below the handling one."""
+    _handler_staff(ticket, user)
+    target = db.session.get(Region, target_code or "")
+    if target is None or target.parent_code != ticket.handler_code:
+        raise InvalidInput(fields={"target": _l("Choose a union directly below yours.")})
+    change = Change("dispatched", Status.DISPATCHED, note, public=False, target=target.code,
+                    values={"handler_code": target.code})
+    return _apply(ticket, {Status.ACCEPTED, Status.IN_PROGRESS, Status.RETURNED_UP}, change, now, user, "staff")
+
+
+def return_up(ticket: Ticket, user: User, reason: str, now: datetime) -> Ticket:
+    """A case that is not this union's goes back to the one above, with the reason."""
+    _handler_staff(ticket, user)
+    parent = db.session.get(Region, ticket.handler_code).parent_code
+    if parent is None:
+        raise InvalidTransition(_l("The root union has no union above it."))
+    change = Change("returned_up", Status.RETURNED_UP, _required(reason, "reason"), public=False, target=parent,
+                    values={"handler_code": parent})
+    return _apply(ticket, {Status.DISPATCHED, Status.IN_PROGRESS}, change, now, user, "staff")
+
+
+def report_up(ticket: Ticket, user: User, result: str, now: datetime) -> Ticket:
+    """A union below reports its result; the union above replies to the worker or sends it down again."""
+    _handler_staff(ticket, user)
+    parent = db.session.get(Region, ticket.handler_code).parent_code
+    if parent is None:
+        raise InvalidTransition(_l("The root union has no union above it."))
+    change = Change("reported_up", Status.IN_PROGRESS, _required(result), public=False, target=parent,
+                    values={"handler_code": parent})
+    return _apply(ticket, {Status.IN_PROGRESS}, change, now, user, "staff")
+
+
+def reply(ticket: Ticket, user: User, text: str, now: datetime, recovered_fen: int | None = None) -> Ticket:
+    """The answer the worker reads."""
+    _handler_staff(ticket, user)
+    values = {}
+    if recovered_fen is not None:
+        if not 0 <= recovered_fen < MAX_FEN:
+            raise InvalidInput(fields={"recovered": _l("Enter the amount in yuan, for example 3500.")})
+        values["amount_recovered_fen"] = recovered_fen
+    change = Change("replied", Status.REPLIED, _required(text), values=values)
+    return _apply(ticket, {Status.ACCEPTED, Status.IN_PROGRESS}, change, now, user, "staff")
+
+
+def request_extension(ticket: Ticket, user: User, days: int, reason: str, now: datetime) -> Ticket:
+    """Ask the level above for a longer period (at most 30 working days in all)."""
+    _handler_staff(ticket, user)
+    if not ticket.period_days < days <= sla.MAX_EXTENDED_DAYS:
+        raise InvalidInput(fields={"days": _l("Choose more than %(now)d and at most %(max)d working days.",
+                                              now=ticket.period_days, max=sla.MAX_EXTENDED_DAYS)})
+    change = Change("extension_requested", Status.EXTENSION_REQUESTED, _required(reason, "reason"), public=False,
+                    values={})
+    change.note = f"{days}: {change.note.strip()}"
+    return _apply(ticket, {Status.ACCEPTED, Status.IN_PROGRESS}, change, now, user, "staff")
+
+
+def decide_extension(ticket: Ticket, user: User, approve: bool, note: str, now: datetime) -> Ticket:
+    """The union above the handling one decides; the root union decides for itself."""
+    handler = db.session.get(Region, ticket.handler_code)
+    decider = handler.parent_code or handler.code
+    if user.role is not Role.STAFF or user.region_code != decider:
+        raise PermissionDenied(_l("Only the union above the handling one can decide."))
+    if ticket.status is not Status.EXTENSION_REQUESTED:
+        raise InvalidTransition()
+    requested = next(e for e in reversed(ticket.events) if e.action == "extension_requested")
+    values = {}
+    if approve:
+        days = int(requested.note.split(":", 1)[0])
+        due = sla.deadline(ticket.received_at, days)
+        values = {"period_days": days, "due_at": due.due_at, "due_provisional": due.provisional}
+    change = Change("extension_approved" if approve else "extension_denied", requested.from_status, note,
+                    public=approve, values=values)
+    return _apply(ticket, {Status.EXTENSION_REQUESTED}, change, now, user, "staff")
+
+
+def _rating_change(ticket: Ticket, rating: Rating, comment: str, now: datetime, action: str) -> Change:
+    """Satisfied closes; unsatisfied reopens once, then closes with the rating kept."""
+    if len(comment) > MAX_NOTE:
+        raise InvalidInput(fields={"comment": _l("Use at most %(num)d characters.", num=MAX_NOTE)})
+    values = {"rating": rating, "rating_comment": comment.strip()}
+    if rating is Rating.UNSATISFIED and ticket.reopen_count == 0:
+        period = taxonomy.reply_days(ticket.kind, ticket.urgent)
+        due = sla.deadline(now, period)
+        values |= {"reopen_count": 1, "due_at": due.due_at, "due_provisional": due.provisional,
+                   "period_days": period}
+        return Change(action, Status.REOPENED, comment, values=values)
+    return Change(action, Status.CLOSED, comment, values=values | {"closed_at": now})
+
+
+def rate(ticket: Ticket, rating: Rating, comment: str, now: datetime) -> Ticket:
+    """The worker rates the reply (the return visit done by the worker); the caller checked the code."""
+    return _apply(ticket, {Status.REPLIED}, _rating_change(ticket, Rating(rating), comment, now, "rated"), now,
+                  None, "worker")
+
+
+def record_return_visit(ticket: Ticket, user: User, rating: Rating, comment: str, now: datetime) -> Ticket:
+    """Staff record what the worker said on the return-visit call; a satisfied case then waits to be closed."""
+    _handler_staff(ticket, user)
+    change = _rating_change(ticket, Rating(rating), comment, now, "return_visit")
+    if change.to_status is Status.CLOSED:
+        change.to_status = Status.RETURN_VISIT
+        change.values.pop("closed_at")
+    return _apply(ticket, {Status.REPLIED}, change, now, user, "staff")
+
+
+def close(ticket: Ticket, user: User, now: datetime) -> Ticket:
+    _handler_staff(ticket, user)
+    return _apply(ticket, {Status.RETURN_VISIT}, Change("closed", Status.CLOSED, values={"closed_at": now}), now,
+                  user, "staff")
+
+
+def withdraw(ticket: Ticket, reason: str, now: datetime) -> Ticket:
+    """The worker withdraws the request, before the union accepts it."""
+    return _apply(ticket, {Status.SUBMITTED}, Change("withdrawn", Status.WITHDRAWN, reason,
+                                                      values={"closed_at": now}), now, None, "worker")
+
+
+def add_information(ticket: Ticket, text: str, now: datetime) -> Ticket:
+    """The worker adds a message to an open case; the status does not change."""
+    return _apply(ticket, set(OPEN_STATUSES), Change("information_added", None, _required(text)), now, None,
+                  "worker")
+
+
+def merge(ticket: Ticket, user: User, into_id: int, now: datetime) -> Ticket:
+    """Close a duplicate into another open case this union can see."""
+    _handler_staff(ticket, user)
+    target = get_for_staff(into_id, user)
+    if target.id == ticket.id or not target.is_open:
+        raise InvalidInput(fields={"into": _l("Choose another open case.")})
+    change = Change("merged", Status.MERGED, target.number, values={"merged_into_id": target.id, "closed_at": now})
+    return _apply(ticket, set(OPEN_STATUSES), change, now, user, "staff")

@@ -1,0 +1,375 @@
+"""The ticket workflow, called directly with fixed times."""
+
+from __future__ import annotations
+
+import re
+import threading
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select, text, update
+
+from portal.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied
+from portal.extensions import db
+from portal.models import Channel, Kind, Rating, Region, Role, Status, Ticket, TicketEvent, User
+from portal.services import sla, tickets
+from tests.conftest import NOW
+
+CHAIN = {"province": "44", "city": "4401", "district": "440106", "town": "440106006",
+         "other_city": "4403", "other_district": "440104"}
+
+
+@pytest.fixture
+def staff(ctx, make_user):
+    """A staff member at each level of the demo chain and beside it, as live User rows."""
+    ids = {level: make_user(Role.STAFF, region=code).id for level, code in CHAIN.items()}
+    ids["admin"] = make_user(Role.ADMIN).id
+    ids["member"] = make_user(Role.MEMBER).id
+    return {level: db.session.get(User, user_id) for level, user_id in ids.items()}
+
+
+def wages(**overrides) -> tickets.Submission:
+    values = dict(kind=Kind.APPEAL, category="labour.wages", description="老板拖欠我们三个月工资，共 12 人。",
+                  place_code="440106006", employer="某某建筑劳务公司", amount_owed_fen=1_200_000, workers_affected=12)
+    return tickets.Submission(**(values | overrides))
+
+
+def submit(token="form-token-1", now=NOW, **overrides) -> tickets.Receipt:
+    return tickets.submit(wages(**overrides), token=token, now=now)
+
+
+# ----------------------------------------------------------------------------------------- submission
+
+def test_a_submission_lands_at_the_root_union_with_a_number_a_code_and_a_deadline(ctx):
+    receipt = submit()
+    ticket = receipt.ticket
+    assert receipt.created and ticket.number == "44-20261120-0001"
+    assert submit(token="form-token-2").ticket.number == "44-20261120-0002"
+    assert ticket.status is Status.SUBMITTED and ticket.handler_code == "44"
+    assert sla.local_date(ticket.due_at - timedelta(microseconds=1)) == date(2026, 12, 18)  # 20 working days
+    assert ticket.period_days == 20 and not ticket.due_provisional
+    assert [e.action for e in ticket.events] == ["submitted"]
+    assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}", receipt.query_code)
+
+
+def test_the_query_code_is_stored_only_as_a_hash(ctx):
+    receipt = submit()
+    code = receipt.query_code.replace("-", "")
+    for table in ("ticket", "ticket_event"):
+        rows = db.session.execute(text(f"SELECT * FROM {table}")).all()  # noqa: S608 — fixed names
+        assert code not in repr(rows) and receipt.query_code not in repr(rows)
+
+
+def test_numbers_restart_each_shanghai_day(ctx):
+    submit(token="a")
+    tomorrow = submit(token="b", now=NOW + timedelta(days=1)).ticket
+    assert tomorrow.number == "44-20261121-0001"
+
+
+def test_the_same_form_token_gives_back_the_same_ticket_and_code(ctx):
+    first = submit()
+    again = submit(description="a different text typed after a lost response")
+    assert not again.created and again.ticket.id == first.ticket.id and again.query_code == first.query_code
+    assert db.session.scalar(select(func.count()).select_from(Ticket)) == 1
+
+
+def test_concurrent_submissions_with_one_token_make_one_ticket(app):
+    receipts, errors = [], []
+
+    def worker():
+        try:
+            with app.app_context():
+                receipts.append(tickets.submit(wages(), token="one-form", now=NOW).ticket.id)
+                db.session.remove()
+        except Exception as error:  # noqa: BLE001 — asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == [] and len(receipts) == 10 and len(set(receipts)) == 1
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Ticket)) == 1
+
+
+@pytest.mark.parametrize(("overrides", "field"), [
+    ({"category": "labour.nothing"}, "category"),
+    ({"description": "   "}, "description"),
+    ({"description": "字" * 4001}, "description"),
+    ({"description": "nul\x00byte"}, "description"),
+    ({"place_code": "4403999"}, "place"),
+    ({"place_code": "110101"}, "place"),  # Beijing: outside the configured tree
+    ({"amount_owed_fen": -1}, "amount_owed"),
+    ({"amount_owed_fen": 10**13}, "amount_owed"),
+    ({"workers_affected": 0}, "workers_affected"),
+    ({"lat": float("nan"), "lng": 113.3}, "location"),
+    ({"lat": 91.0, "lng": 113.3}, "location"),
+    ({"lat": 23.1, "lng": float("inf")}, "location"),
+    ({"lat": 23.1}, "location"),
+    ({"anonymous": False, "contact_phone": "12345"}, "contact_phone"),
+])
+def test_bad_submissions_are_refused_and_nothing_is_stored(ctx, overrides, field):
+    with pytest.raises(InvalidInput) as error:
+        submit(**overrides)
+    assert field in error.value.fields
+    assert db.session.scalar(select(func.count()).select_from(Ticket)) == 0
+
+
+def test_anonymous_submissions_keep_no_contact_details(ctx):
+    ticket = submit(anonymous=True, contact_name="王五", contact_phone="13800000000").ticket
+    assert ticket.contact_name == "" and ticket.contact_phone == ""
+    named = submit(token="t2", anonymous=False, contact_name="王五", contact_phone="+86 138 0000 0000").ticket
+    assert named.contact_name == "王五" and named.contact_phone == "13800000000"
+
+
+def test_deadlines_follow_the_kind_and_urgency(ctx):
+    assert submit(token="c", kind=Kind.CONSULTATION).ticket.period_days == 5
+    urgent = submit(token="u", urgent=True).ticket
+    assert urgent.period_days == 0 and sla.local_date(urgent.due_at - timedelta(microseconds=1)) == date(2026, 11, 20)
+    late = submit(token="late", now=datetime(2026, 12, 28, 2, tzinfo=UTC)).ticket
+    assert late.due_provisional  # runs into 2027, beyond the published holidays
+
+
+def test_find_by_code_is_forgiving_about_typing_and_strict_about_the_code(ctx):
+    receipt = submit()
+    number, code = receipt.ticket.number, receipt.query_code
+    assert tickets.find_by_code(number, code.lower().replace("-", " ")).id == receipt.ticket.id
+    fuzzy = code.replace("0", "O").replace("1", "l")
+    assert tickets.find_by_code(number, fuzzy).id == receipt.ticket.id
+    messages = set()
+    for n, c in [(number, "0000-0000-0000-0000"), ("44-20261120-9999", code), (number, ""), ("", code),
+                 (number, "x" * 10_000)]:
+        with pytest.raises(NotFound) as error:
+            tickets.find_by_code(n, c)
+        messages.add(str(error.value))
+    assert len(messages) == 1
+
+
+# ------------------------------------------------------------------------------------------- workflow
+
+def test_the_case_goes_down_level_by_level_and_the_worker_closes_the_loop(ctx, staff):
+    ticket = submit().ticket
+    ticket = tickets.accept(ticket, staff["province"], NOW)
+    assert ticket.status is Status.ACCEPTED
+    for upper, lower in [("province", "city"), ("city", "district"), ("district", "town")]:
+        ticket = tickets.dispatch(ticket, staff[upper], CHAIN[lower], "请核实处理", NOW)
+        assert ticket.status is Status.DISPATCHED and ticket.handler_code == CHAIN[lower]
+        ticket = tickets.accept(ticket, staff[lower], NOW)
+        assert ticket.status is Status.IN_PROGRESS
+    ticket = tickets.reply(ticket, staff["town"], "已联系企业，工资将于本周五前发放。", NOW, recovered_fen=1_200_000)
+    assert ticket.status is Status.REPLIED and ticket.amount_recovered_fen == 1_200_000
+    ticket = tickets.rate(ticket, Rating.SATISFIED, "谢谢", NOW)
+    assert ticket.status is Status.CLOSED and ticket.closed_at == NOW and ticket.rating is Rating.SATISFIED
+    events = ticket.events
+    assert [e.action for e in events] == ["submitted", "accepted", "dispatched", "accepted", "dispatched",
+                                          "accepted", "dispatched", "accepted", "replied", "rated"]
+    assert all(e.from_status == p.to_status for p, e in zip(events, events[1:], strict=False) if e.to_status)
+    assert [e.public for e in events if e.action == "dispatched"] == [False] * 3
+
+
+def test_a_union_returns_a_case_that_is_not_its_own(ctx, staff):
+    ticket = tickets.accept(submit().ticket, staff["province"], NOW)
+    ticket = tickets.dispatch(ticket, staff["province"], "4401", "", NOW)
+    with pytest.raises(InvalidInput):
+        tickets.return_up(ticket, staff["city"], "  ", NOW)
+    ticket = tickets.return_up(ticket, staff["city"], "用人单位注册地在深圳，请转深圳市总工会", NOW)
+    assert ticket.status is Status.RETURNED_UP and ticket.handler_code == "44"
+    ticket = tickets.dispatch(ticket, staff["province"], "4403", "", NOW)
+    assert ticket.handler_code == "4403"
+
+
+def test_a_lower_union_reports_up_and_the_upper_one_replies(ctx, staff):
+    ticket = tickets.accept(submit().ticket, staff["province"], NOW)
+    ticket = tickets.accept(tickets.dispatch(ticket, staff["province"], "4401", "", NOW), staff["city"], NOW)
+    ticket = tickets.report_up(ticket, staff["city"], "已督促企业整改", NOW)
+    assert ticket.status is Status.IN_PROGRESS and ticket.handler_code == "44"
+    assert tickets.reply(ticket, staff["province"], "已处理", NOW).status is Status.REPLIED
+
+
+def test_the_root_union_cannot_return_or_report_up(ctx, staff):
+    ticket = tickets.accept(submit().ticket, staff["province"], NOW)
+    with pytest.raises(InvalidTransition):
+        tickets.report_up(ticket, staff["province"], "x", NOW)
+
+
+def test_dispatch_goes_one_level_down_only(ctx, staff):
+    ticket = tickets.accept(submit().ticket, staff["province"], NOW)
+    for target in ("440106", "440106006", "44", "110101", "nope"):
+        with pytest.raises(InvalidInput):
+            tickets.dispatch(ticket, staff["province"], target, "", NOW)
+
+
+def test_an_extension_is_decided_by_the_level_above(ctx, staff):
+    ticket = tickets.accept(submit().ticket, staff["province"], NOW)
+    ticket = tickets.accept(tickets.dispatch(ticket, staff["province"], "4401", "", NOW), staff["city"], NOW)
+    for days in (20, 31):
+        with pytest.raises(InvalidInput):
+            tickets.request_extension(ticket, staff["city"], days, "需要调查", NOW)
+    ticket = tickets.request_extension(ticket, staff["city"], 30, "需要调取考勤记录", NOW)
+    assert ticket.status is Status.EXTENSION_REQUESTED
+    with pytest.raises(PermissionDenied):
+        tickets.decide_extension(ticket, staff["city"], True, "", NOW)
+    ticket = tickets.decide_extension(ticket, staff["province"], True, "同意", NOW)
+    assert ticket.status is Status.IN_PROGRESS and ticket.period_days == 30
+    # 30 working days from Fri Nov 20 end on Fri Jan 1, 2027, counted Monday–Friday (not yet published).
+    assert sla.local_date(ticket.due_at - timedelta(microseconds=1)) == date(2027, 1, 1)
+    assert ticket.due_provisional
+
+
+def test_a_denied_extension_keeps_the_deadline(ctx, staff):
+    ticket = tickets.accept(submit().ticket, staff["province"], NOW)
+    due = ticket.due_at
+    ticket = tickets.request_extension(ticket, staff["province"], 25, "需要调查", NOW)
+    ticket = tickets.decide_extension(ticket, staff["province"], False, "请按期办结", NOW)
+    assert ticket.status is Status.ACCEPTED and ticket.due_at == due and ticket.period_days == 20
+
+
+def test_unsatisfied_reopens_once_then_closes_with_the_rating_kept(ctx, staff):
+    ticket = tickets.reply(tickets.accept(submit().ticket, staff["province"], NOW), staff["province"], "答复", NOW)
+    ticket = tickets.rate(ticket, Rating.UNSATISFIED, "没有解决", NOW)
+    assert ticket.status is Status.REOPENED and ticket.reopen_count == 1 and ticket.handler_code == "44"
+    ticket = tickets.reply(tickets.accept(ticket, staff["province"], NOW), staff["province"], "再次答复", NOW)
+    ticket = tickets.rate(ticket, Rating.UNSATISFIED, "还是不满意", NOW)
+    assert ticket.status is Status.CLOSED and ticket.rating is Rating.UNSATISFIED
+
+
+def test_staff_record_a_return_visit_and_then_close(ctx, staff):
+    ticket = tickets.reply(tickets.accept(submit().ticket, staff["province"], NOW), staff["province"], "答复", NOW)
+    ticket = tickets.record_return_visit(ticket, staff["province"], Rating.BASICALLY_SATISFIED, "电话回访", NOW)
+    assert ticket.status is Status.RETURN_VISIT and ticket.closed_at is None
+    assert tickets.close(ticket, staff["province"], NOW).status is Status.CLOSED
+
+
+def test_the_worker_withdraws_only_before_acceptance_and_adds_information_while_open(ctx, staff):
+    first = tickets.withdraw(submit().ticket, "已自行解决", NOW)
+    assert first.status is Status.WITHDRAWN
+    with pytest.raises(InvalidTransition):
+        tickets.add_information(first, "more", NOW)
+    second = tickets.accept(submit(token="t2").ticket, staff["province"], NOW)
+    with pytest.raises(InvalidTransition):
+        tickets.withdraw(second, "", NOW)
+    second = tickets.add_information(second, "补充：公司已搬迁到新地址。", NOW)
+    assert second.status is Status.ACCEPTED and second.events[-1].action == "information_added"
+
+
+def test_duplicates_are_merged_into_a_visible_open_case(ctx, staff):
+    keep, duplicate = submit().ticket, submit(token="t2").ticket
+    with pytest.raises(InvalidInput):
+        tickets.merge(duplicate, staff["province"], duplicate.id, NOW)
+    merged = tickets.merge(duplicate, staff["province"], keep.id, NOW)
+    assert merged.status is Status.MERGED and merged.merged_into_id == keep.id
+
+
+# ------------------------------------------------------------------------------------ the full matrix
+
+ALLOWED = {  # restated from the rules, independently of the service's own tables
+    "accept": {Status.SUBMITTED, Status.DISPATCHED, Status.RETURNED_UP, Status.REOPENED},
+    "dispatch": {Status.ACCEPTED, Status.IN_PROGRESS, Status.RETURNED_UP},
+    "return_up": {Status.DISPATCHED, Status.IN_PROGRESS},
+    "report_up": {Status.IN_PROGRESS},
+    "reply": {Status.ACCEPTED, Status.IN_PROGRESS},
+    "request_extension": {Status.ACCEPTED, Status.IN_PROGRESS},
+    "decide_extension": {Status.EXTENSION_REQUESTED},
+    "rate": {Status.REPLIED},
+    "record_return_visit": {Status.REPLIED},
+    "close": {Status.RETURN_VISIT},
+    "withdraw": {Status.SUBMITTED},
+    "add_information": set(Status) - {Status.CLOSED, Status.WITHDRAWN, Status.MERGED},
+    "merge": set(Status) - {Status.CLOSED, Status.WITHDRAWN, Status.MERGED},
+}
+
+
+def _run(action, ticket, staff, other_id):
+    district, city = staff["district"], staff["city"]
+    return {
+        "accept": lambda: tickets.accept(ticket, district, NOW),
+        "dispatch": lambda: tickets.dispatch(ticket, district, "440106006", "", NOW),
+        "return_up": lambda: tickets.return_up(ticket, district, "不属本级", NOW),
+        "report_up": lambda: tickets.report_up(ticket, district, "结果", NOW),
+        "reply": lambda: tickets.reply(ticket, district, "答复", NOW),
+        "request_extension": lambda: tickets.request_extension(ticket, district, 30, "调查", NOW),
+        "decide_extension": lambda: tickets.decide_extension(ticket, city, True, "", NOW),
+        "rate": lambda: tickets.rate(ticket, Rating.SATISFIED, "", NOW),
+        "record_return_visit": lambda: tickets.record_return_visit(ticket, district, Rating.SATISFIED, "", NOW),
+        "close": lambda: tickets.close(ticket, district, NOW),
+        "withdraw": lambda: tickets.withdraw(ticket, "", NOW),
+        "add_information": lambda: tickets.add_information(ticket, "补充", NOW),
+        "merge": lambda: tickets.merge(ticket, district, other_id, NOW),
+    }[action]()
+
+
+@pytest.mark.parametrize("action", sorted(ALLOWED))
+def test_every_action_is_allowed_exactly_from_its_statuses(ctx, staff, action):
+    other = submit(token="other").ticket
+    db.session.execute(update(Ticket).where(Ticket.id == other.id).values(handler_code="440106"))
+    db.session.commit()
+    for n, status in enumerate(Status):
+        ticket = submit(token=f"{action}-{n}").ticket
+        db.session.execute(update(Ticket).where(Ticket.id == ticket.id).values(status=status, handler_code="440106"))
+        if status is Status.EXTENSION_REQUESTED:
+            db.session.add(TicketEvent(ticket_id=ticket.id, at=NOW, action="extension_requested",
+                                       from_status=Status.IN_PROGRESS, to_status=status, actor_kind="staff",
+                                       note="30: 调查"))
+        db.session.commit()
+        db.session.refresh(ticket)
+        if status in ALLOWED[action]:
+            assert _run(action, ticket, staff, other.id).events[-1].from_status is status, (action, status)
+        else:
+            with pytest.raises(InvalidTransition):
+                _run(action, ticket, staff, other.id)
+
+
+# ----------------------------------------------------------------------------------- who may do what
+
+def test_staff_see_their_jurisdiction_and_below_nothing_beside_or_above(ctx, staff):
+    ticket = submit().ticket
+    db.session.execute(update(Ticket).where(Ticket.id == ticket.id).values(handler_code="440106"))
+    db.session.commit()
+    for level in ("province", "city", "district", "admin"):
+        assert tickets.get_for_staff(ticket.id, staff[level]).id == ticket.id
+    for level in ("town", "other_city", "other_district", "member"):
+        with pytest.raises(NotFound):
+            tickets.get_for_staff(ticket.id, staff[level])
+
+
+def test_only_the_handling_union_acts(ctx, staff):
+    ticket = submit().ticket
+    for level in ("city", "district", "admin", "member"):
+        with pytest.raises(PermissionDenied):
+            tickets.accept(ticket, staff[level], NOW)
+    assert db.session.get(Ticket, ticket.id).status is Status.SUBMITTED
+
+
+def test_simultaneous_actions_on_one_ticket_succeed_once(app, staff):
+    ticket_id, staff_id = submit().ticket.id, staff["province"].id
+    db.session.commit()
+    barrier, outcomes = threading.Barrier(8), []
+
+    def act():
+        with app.app_context():
+            ticket, user = db.session.get(Ticket, ticket_id), db.session.get(User, staff_id)
+            db.session.commit()  # each request has read the ticket; now they all press "accept" at once
+            barrier.wait(timeout=30)
+            try:
+                tickets.accept(ticket, user, NOW)
+                outcomes.append("ok")
+            except InvalidTransition:
+                outcomes.append("refused")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=act) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(outcomes) == ["ok"] + ["refused"] * 7
+    events = db.session.scalars(select(TicketEvent.action).where(TicketEvent.ticket_id == ticket_id)).all()
+    assert events == ["submitted", "accepted"]
+
+
+def test_channels_are_recorded(ctx):
+    assert submit(channel=Channel.QR).ticket.channel is Channel.QR
+    assert db.session.get(Region, submit(token="x").ticket.place_code).name == "石牌街道"

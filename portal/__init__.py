@@ -62,6 +62,7 @@ def _finalise_config(app: Flask) -> None:
     for name in ("SESSION_IDLE_TIMEOUT", "SESSION_ABSOLUTE_LIFETIME", "REMEMBER_COOKIE_DURATION"):
         if isinstance(cfg[name], int | float):  # seconds, as PORTAL_* environment variables give them
             cfg[name] = timedelta(seconds=cfg[name])
+    cfg["UPLOAD_DIR"] = cfg["UPLOAD_DIR"] or str(Path(app.instance_path) / "uploads")
     cfg["SQLALCHEMY_DATABASE_URI"] = database_uri(cfg["DATABASE_URL"], app.instance_path)
     cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(cfg["SQLALCHEMY_DATABASE_URI"],
                                                                cfg["SQLITE_BUSY_TIMEOUT_MS"]))

@@ -18,6 +18,9 @@ PROXY_HOPS = 0
 
 # Evidence uploads: 5 files of 10 MB plus the form itself.
 MAX_CONTENT_LENGTH = 55 * 1024 * 1024
+MAX_FORM_MEMORY_SIZE = 1024 * 1024  # text fields; a 4,000-character description is about 12 kB
+# Where evidence files are kept (outside static/, never served directly). None → instance/uploads.
+UPLOAD_DIR = None
 
 # A worker may keep a form open for a whole shift before pressing submit; the default is one hour.
 WTF_CSRF_TIME_LIMIT = int(timedelta(hours=24).total_seconds())

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
+import tempfile
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
@@ -34,6 +36,7 @@ def config_for(database_url: str, **overrides) -> dict:
         "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
         "DATABASE_URL": database_url,
         "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",  # still scrypt, cheap enough for hundreds of logins
+        "UPLOAD_DIR": tempfile.mkdtemp(prefix="portal-uploads-"),
         **overrides,
     }
 
@@ -82,7 +85,7 @@ def make_app(database_url):
 
 @pytest.fixture(autouse=True)
 def _clean(request):
-    """Every test starts with the region tree only, and fresh rate-limit counters."""
+    """Every test starts with the region tree only, no uploaded files, and fresh rate-limit counters."""
     yield
     if "app" not in request.fixturenames:
         return
@@ -94,6 +97,7 @@ def _clean(request):
                 if table.name not in KEEP_TABLES:
                     conn.execute(table.delete())
         limiter.reset()
+    shutil.rmtree(app.config["UPLOAD_DIR"], ignore_errors=True)
 
 
 @pytest.fixture

@@ -97,6 +97,7 @@ class Ticket(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     events: Mapped[list[TicketEvent]] = relationship(order_by="TicketEvent.id", back_populates="ticket")
+    attachments: Mapped[list[Attachment]] = relationship(order_by="Attachment.id", back_populates="ticket")
     handler = relationship("Region", foreign_keys=[handler_code])
     place = relationship("Region", foreign_keys=[place_code])
 
@@ -126,6 +127,7 @@ class TicketEvent(db.Model):
     public: Mapped[bool] = mapped_column(Boolean, default=True)
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")
+    attachments: Mapped[list[Attachment]] = relationship(order_by="Attachment.id", back_populates="event")
     actor_region = relationship("Region", foreign_keys=[actor_region_code])
     target_region = relationship("Region", foreign_keys=[target_region_code])
 
@@ -143,6 +145,9 @@ class Attachment(db.Model):
     content_type: Mapped[str] = mapped_column(String(40))
     size: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="attachments")
+    event: Mapped[TicketEvent | None] = relationship(back_populates="attachments")
 
 
 class Counter(db.Model):

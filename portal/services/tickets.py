@@ -26,6 +26,7 @@ from portal.errors import InvalidInput, InvalidTransition, NotFound, PermissionD
 from portal.extensions import db
 from portal.models import (
     OPEN_STATUSES,
+    Attachment,
     Channel,
     Counter,
     Kind,
@@ -37,7 +38,7 @@ from portal.models import (
     TicketEvent,
     User,
 )
-from portal.services import regions, sla, taxonomy
+from portal.services import evidence, regions, sla, taxonomy
 from portal.services.users import normalise_phone
 
 MAX_DESCRIPTION = 4000
@@ -154,16 +155,39 @@ def next_number(now: datetime) -> str:
     return f"{current_app.config['ROOT_REGION']}-{day}-{sequence:04d}"
 
 
-def submit(sub: Submission, *, token: str, now: datetime) -> Receipt:
-    """Create the ticket, or return the one this form token already created (double taps, retries)."""
+def submit(sub: Submission, *, token: str, now: datetime, uploads: list[evidence.Upload] = ()) -> Receipt:
+    """Create the ticket with its evidence, or return the one this form token already created (double
+    taps, retries). The ticket and its files are kept together or not at all."""
     if not token or len(token) > 64:
         raise InvalidInput(fields={"token": _l("This form is no longer valid. Please reload the page.")})
     code = query_code_for(token)
     existing = db.session.scalar(select(Ticket).where(Ticket.submission_token == token))
     if existing is not None:
         return Receipt(existing, code, created=False)
-    if problems := validate(sub):
+    ready, file_problems = evidence.prepare(list(uploads))
+    if problems := validate(sub) | file_problems:
         raise InvalidInput(fields=problems)
+    stored = evidence.store(ready)  # first: if a write fails, nothing has touched the database
+    try:
+        ticket = _new_ticket(sub, token, code, now)
+        _attach(ticket, ticket.events[0], stored, now)
+        db.session.commit()
+    except IntegrityError:
+        # The same form token raced us to the insert: that submission is this one.
+        db.session.rollback()
+        evidence.remove(stored)
+        existing = db.session.scalar(select(Ticket).where(Ticket.submission_token == token))
+        if existing is None:
+            raise
+        return Receipt(existing, code, created=False)
+    except BaseException:
+        db.session.rollback()
+        evidence.remove(stored)
+        raise
+    return Receipt(ticket, code, created=True)
+
+
+def _new_ticket(sub: Submission, token: str, code: str, now: datetime) -> Ticket:
     period = taxonomy.reply_days(sub.kind, sub.urgent)
     due = sla.deadline(now, period)
     ticket = Ticket(
@@ -180,16 +204,14 @@ def submit(sub: Submission, *, token: str, now: datetime) -> Receipt:
     ticket.events.append(TicketEvent(at=now, action="submitted", to_status=Status.SUBMITTED, actor_kind="worker",
                                      target_region_code=ticket.handler_code, public=True))
     db.session.add(ticket)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # The same form token raced us to the insert: that submission is this one.
-        db.session.rollback()
-        existing = db.session.scalar(select(Ticket).where(Ticket.submission_token == token))
-        if existing is None:
-            raise
-        return Receipt(existing, code, created=False)
-    return Receipt(ticket, code, created=True)
+    return ticket
+
+
+def _attach(ticket: Ticket, event: TicketEvent, stored: list[evidence.StoredFile], now: datetime) -> None:
+    for item in stored:
+        db.session.add(Attachment(ticket=ticket, event=event, stored_name=item.stored_name,
+                                  original_name=item.original_name, content_type=item.content_type,
+                                  size=item.size, created_at=now))
 
 
 # ------------------------------------------------------------------------------------------------ scope
@@ -223,6 +245,7 @@ class Change:
     public: bool = True
     target: str | None = None
     values: dict = field(default_factory=dict)
+    files: list[evidence.StoredFile] = field(default_factory=list)
 
 
 def _apply(ticket: Ticket, allowed: set[Status], change: Change, now: datetime, actor: User | None,
@@ -239,11 +262,13 @@ def _apply(ticket: Ticket, allowed: set[Status], change: Change, now: datetime, 
     if result.rowcount != 1:
         db.session.rollback()
         raise InvalidTransition(_l("Someone else changed this case meanwhile. Please look at it again."))
-    db.session.add(TicketEvent(
+    event = TicketEvent(
         ticket_id=ticket.id, at=now, action=change.action, from_status=ticket.status, to_status=change.to_status,
         actor_id=actor.id if actor else None, actor_kind=actor_kind,
         actor_region_code=actor.region_code if actor and actor.role is Role.STAFF else None,
-        target_region_code=change.target, note=change.note.strip(), public=change.public))
+        target_region_code=change.target, note=change.note.strip(), public=change.public)
+    db.session.add(event)
+    _attach(ticket, event, change.files, now)
     db.session.commit()
     db.session.refresh(ticket)
     return ticket
@@ -386,10 +411,20 @@ def withdraw(ticket: Ticket, reason: str, now: datetime) -> Ticket:
                                                       values={"closed_at": now}), now, None, "worker")
 
 
-def add_information(ticket: Ticket, text: str, now: datetime) -> Ticket:
-    """The worker adds a message to an open case; the status does not change."""
-    return _apply(ticket, set(OPEN_STATUSES), Change("information_added", None, _required(text)), now, None,
-                  "worker")
+def add_information(ticket: Ticket, text: str, now: datetime, uploads: list[evidence.Upload] = ()) -> Ticket:
+    """The worker adds a message, and perhaps evidence, to an open case; the status does not change."""
+    ready, problems = evidence.prepare(list(uploads))
+    if problems:
+        raise InvalidInput(fields=problems)
+    if len(ticket.attachments) + len(ready) > evidence.MAX_FILES * 2:
+        raise InvalidInput(fields={"evidence": _l("This case already has as many files as it can hold.")})
+    stored = evidence.store(ready)
+    try:
+        return _apply(ticket, set(OPEN_STATUSES), Change("information_added", None, _required(text), files=stored),
+                      now, None, "worker")
+    except BaseException:
+        evidence.remove(stored)
+        raise
 
 
 def merge(ticket: Ticket, user: User, into_id: int, now: datetime) -> Ticket:

@@ -112,6 +112,7 @@ def _register_templates(app: Flask) -> None:
     from flask_login import current_user
 
     from portal import navigation, vocabulary
+    from portal.services import sla
 
     def url_with_lang(code: str) -> str:
         """The current page in another language; the choice is then remembered in a cookie."""
@@ -131,6 +132,11 @@ def _register_templates(app: Flask) -> None:
             "hotline": app.config["HOTLINE"],
             "vocabulary": vocabulary,
         }
+
+    @app.template_filter("last_day")
+    def _last_day(due_at):
+        """The last working day of a deadline, as people say it ("by December 18")."""
+        return sla.Deadline(due_at, False).last_day
 
     @app.template_filter("mask_phone")
     def _mask_phone(phone: str) -> str:

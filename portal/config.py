@@ -42,6 +42,9 @@ RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_HEADERS_ENABLED = True
 LOGIN_LIMIT_PER_ADDRESS = "20 per 10 minutes"
 LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
+SUBMIT_LIMIT_PER_ADDRESS = "20 per hour"  # grievances accepted from one address; a workplace may share one
+# How long a grievance form may stay open before it must be reloaded (seconds).
+FORM_TOKEN_MAX_AGE = 24 * 3600
 
 BABEL_DEFAULT_LOCALE = "zh_CN"
 BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"

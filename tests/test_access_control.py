@@ -16,6 +16,7 @@ EXPECTED = {
     "accounts.profile": SIGNED_IN,
     "regions.picker": PUBLIC,
     "grievances.index": PUBLIC,
+    "grievances.suggest": PUBLIC,
     "tracking.index": PUBLIC,
     "stations.index": PUBLIC,
     "members.index": PUBLIC,

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from portal.errors import InvalidInput, NotFound
@@ -144,6 +145,17 @@ def ancestry(region: Region) -> list[Region]:
 
 def is_within(code: str, ancestor: str) -> bool:
     return code.startswith(ancestor)
+
+
+# A grievance's place must be precise enough to know which union is nearest: a district or a town.
+PLACE_LEVELS = frozenset({RegionLevel.DISTRICT, RegionLevel.TOWN})
+
+
+def is_place_code(code: str) -> bool:
+    """A district or town of the configured tree, e.g. the code on a workplace's QR poster."""
+    region = db.session.get(Region, code) if code and len(code) <= 12 else None
+    return (region is not None and region.level in PLACE_LEVELS
+            and is_within(region.code, current_app.config["ROOT_REGION"]))
 
 
 def count_regions(code: str | None = None) -> dict[RegionLevel, int]:

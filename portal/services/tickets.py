@@ -121,9 +121,7 @@ def validate(sub: Submission) -> dict[str, str]:
         problems["description"] = _l("Tell us what happened.")
     elif len(text) > MAX_DESCRIPTION or "\x00" in text:
         problems["description"] = _l("Use at most %(num)d characters.", num=MAX_DESCRIPTION)
-    root = current_app.config["ROOT_REGION"]
-    if not sub.place_code or not regions.is_within(sub.place_code, root) or db.session.get(
-            Region, sub.place_code) is None:
+    if not regions.is_place_code(sub.place_code):
         problems["place"] = _l("Choose the city and district where this happened.")
     if len(sub.employer) > 200:
         problems["employer"] = _l("Use at most %(num)d characters.", num=200)

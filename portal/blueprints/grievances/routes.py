@@ -1,14 +1,47 @@
-"""Worker grievances: how to reach the union."""
+"""Workers' grievances: the form (also opened from QR posters), the receipt, and category suggestions."""
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, current_app, render_template, request
+from flask_login import current_user
 
 from portal.access import public
+from portal.auth import utcnow
+from portal.blueprints.grievances.forms import GrievanceForm
+from portal.blueprints.regions.picker import build_picker, choices_for
+from portal.extensions import limiter
+from portal.forms import rerender_on_csrf_error
+from portal.services import regions, text
 from portal.vocabulary import REQUEST_KINDS
 
 bp = Blueprint("grievances", __name__)
 
 
-@bp.get("/grievances/")
+def _submitted(response) -> bool:
+    return response.status_code == 200 and request.method == "POST" and "refresh_place" not in request.form
+
+
+@bp.route("/grievances/", methods=["GET", "POST"])
+@bp.route("/g/<code>", methods=["GET", "POST"])
 @public
-def index():
-    return render_template("grievances/index.html", kinds=REQUEST_KINDS)
+@rerender_on_csrf_error
+@limiter.limit(lambda: current_app.config["SUBMIT_LIMIT_PER_ADDRESS"], methods=["POST"], deduct_when=_submitted)
+def index(code: str | None = None):
+    if code is not None and not regions.is_place_code(code):
+        abort(404)
+    form = GrievanceForm(via=code or "")
+    picker = build_picker(request.form if request.method == "POST" else choices_for(code))
+    member_id = current_user.id if current_user.is_authenticated else None
+    if "refresh_place" not in request.form and form.validate_on_submit():
+        receipt = form.try_submit(picker.chosen.code if picker.chosen else None, member_id, utcnow())
+        if receipt is not None:
+            return render_template("grievances/receipt.html", receipt=receipt)
+    status = 422 if request.method == "POST" and "refresh_place" not in request.form else 200
+    return render_template("grievances/index.html", form=form, picker=picker, kinds=REQUEST_KINDS), status
+
+
+@bp.post("/grievances/suggest")
+@public
+@limiter.limit("60 per minute")
+def suggest():
+    """While the worker types (htmx only): a category the text seems to be about, offered, never applied."""
+    category = text.suggest_category(request.form.get("description", ""))
+    return render_template("grievances/_suggestion.html", category=category)

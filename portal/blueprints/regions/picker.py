@@ -21,6 +21,7 @@ class PickerLevel:
 class Picker:
     levels: list[PickerLevel]
     chosen: Region | None  # the deepest valid choice
+    path: list[Region]  # from the province down to the choice
 
 
 def build_picker(args) -> Picker:
@@ -34,4 +35,12 @@ def build_picker(args) -> Picker:
         levels.append(PickerLevel(name, options, selected.code if selected else None))
         chosen = selected or chosen
         parent = selected
-    return Picker(levels, chosen)
+    return Picker(levels, chosen, regions.ancestry(chosen) if chosen else [])
+
+
+def choices_for(code: str | None) -> dict[str, str]:
+    """The picker's choices that lead down to `code` (a QR poster's place), or none."""
+    if not code:
+        return {}
+    path = regions.ancestry(regions.get_region(code))[1:]  # below the root province
+    return dict(zip(("city", "district", "town"), (r.code for r in path), strict=False))

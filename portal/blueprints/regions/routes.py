@@ -5,7 +5,6 @@ from flask import Blueprint, request
 from portal.access import public
 from portal.blueprints.regions.picker import build_picker
 from portal.htmx import render_page_or_partial
-from portal.services import regions
 
 bp = Blueprint("regions", __name__)
 
@@ -13,6 +12,4 @@ bp = Blueprint("regions", __name__)
 @bp.get("/unions")
 @public
 def picker():
-    picker = build_picker(request.args)
-    path = regions.ancestry(picker.chosen) if picker.chosen else []
-    return render_page_or_partial("regions/picker.html", "regions/_picker.html", picker=picker, path=path)
+    return render_page_or_partial("regions/picker.html", "regions/_picker.html", picker=build_picker(request.args))

@@ -1,0 +1,151 @@
+"""The grievance form: fields, the one-time form token, and turning the form into a Submission."""
+
+from __future__ import annotations
+
+import math
+import re
+import secrets
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    MultipleFileField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length
+
+from portal.errors import InvalidInput
+from portal.forms import Form
+from portal.models import Channel, Kind
+from portal.services import evidence, taxonomy, tickets
+
+YUAN = re.compile(r"\d{1,10}(\.\d{1,2})?")
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="grievance-form")
+
+
+def new_form_token() -> str:
+    """Signed and dated, so the server knows it issued the token and when; its random part keys the
+    submission (a second post of the same form finds the first ticket)."""
+    return _serializer().dumps(secrets.token_urlsafe(18))
+
+
+def read_form_token(signed: str) -> str | None:
+    try:
+        return _serializer().loads(signed or "", max_age=current_app.config["FORM_TOKEN_MAX_AGE"])
+    except (BadSignature, SignatureExpired):
+        return None
+
+
+def category_choices() -> list[SelectChoice]:
+    return [SelectChoice("", _l("Choose…"))] + [
+        SelectChoice(c.code, c.label, optgroup=group.label) for group in taxonomy.TAXONOMY for c in group.categories]
+
+
+class GrievanceForm(Form):
+    token = HiddenField()
+    via = HiddenField()  # the QR code the form was opened from, if any
+    kind = RadioField(_l("What do you need?"), choices=[
+        SelectChoice(k.value, label) for k, label in taxonomy.KIND_LABELS.items()],
+        validators=[InputRequired(_l("Choose what you need."))])
+    category = SelectField(_l("What is it about?"), choices=category_choices, validators=[
+        InputRequired(_l("Choose a category."))])
+    description = TextAreaField(_l("What happened?"), validators=[
+        DataRequired(_l("Tell us what happened.")), Length(max=tickets.MAX_DESCRIPTION)])
+    employer = StringField(_l("Employer"), validators=[Length(max=200)])
+    amount_owed = StringField(_l("Amount owed (yuan)"), validators=[Length(max=20)])
+    workers_affected = StringField(_l("Number of workers affected"), validators=[Length(max=10)])
+    lat = HiddenField()
+    lng = HiddenField()
+    anonymous = BooleanField(_l("Stay anonymous"), default=True)
+    contact_name = StringField(_l("Your name"), validators=[Length(max=64)])
+    contact_phone = StringField(_l("Your mobile number"), validators=[Length(max=20)])
+    evidence = MultipleFileField(_l("Photos or documents (optional)"))
+    consent = BooleanField(_l("I agree that the union uses this information to handle my request."),
+                           validators=[DataRequired(_l("Please agree, or we cannot handle your request."))])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.token.data:
+            self.token.data = new_form_token()
+
+    def validate_token(self, field) -> None:
+        if read_form_token(field.data) is None:
+            field.data = new_form_token()
+            raise ValueError(_l("For your safety this form had expired. Nothing you typed was lost: "
+                                "please check it and send it again."))
+
+    def amount_fen(self) -> int | None:
+        raw = (self.amount_owed.data or "").strip().replace(",", "")
+        if not raw:
+            return None
+        if not YUAN.fullmatch(raw):
+            raise ValueError("amount_owed")
+        yuan, _, cents = raw.partition(".")
+        return int(yuan) * 100 + int(cents.ljust(2, "0"))
+
+    def submission(self, place_code: str | None, member_id: int | None) -> tickets.Submission:
+        """Raise ValueError(field name) for numbers that cannot be read; the service checks the rest."""
+        workers = (self.workers_affected.data or "").strip()
+        if workers and not workers.isdigit():
+            raise ValueError("workers_affected")
+        try:
+            lat = float(self.lat.data) if self.lat.data else None
+            lng = float(self.lng.data) if self.lng.data else None
+        except ValueError:
+            raise ValueError("location") from None
+        if any(v is not None and not math.isfinite(v) for v in (lat, lng)):
+            raise ValueError("location")
+        return tickets.Submission(
+            kind=Kind(self.kind.data), category=self.category.data, description=self.description.data or "",
+            place_code=place_code or "", channel=Channel.QR if self.via.data else Channel.WEB,
+            employer=self.employer.data or "", amount_owed_fen=self.amount_fen(),
+            workers_affected=int(workers) if workers else None, lat=lat, lng=lng,
+            anonymous=bool(self.anonymous.data), contact_name=self.contact_name.data or "",
+            contact_phone=self.contact_phone.data or "", member_id=member_id)
+
+    def uploads(self) -> list[evidence.Upload]:
+        return [evidence.Upload(f.filename or "", f.read(evidence.MAX_BYTES + 1)) for f in self.evidence.data or []
+                if getattr(f, "filename", None)]
+
+    place_errors: list[str] = []
+
+    def add_errors(self, fields: dict) -> None:
+        """Show the service's findings beside the fields they concern."""
+        self.place_errors = []
+        for name, message in fields.items():
+            target = getattr(self, name, None)
+            if name == "place":
+                self.place_errors = [str(message)]
+            elif name != "token" and target is not None and hasattr(target, "errors"):
+                target.errors = [*target.errors, str(message)]
+            else:
+                self.form_errors.append(str(message))
+
+    def try_submit(self, place_code: str | None, member_id: int | None, now) -> tickets.Receipt | None:
+        """The receipt, or None with the problems attached to the form."""
+        token = read_form_token(self.token.data)
+        try:
+            return tickets.submit(self.submission(place_code, member_id), token=token or "", now=now,
+                                  uploads=self.uploads())
+        except ValueError as error:
+            self.add_errors({str(error): NUMBER_PROBLEMS.get(str(error), _l("Please check this."))})
+        except InvalidInput as error:
+            self.add_errors(error.fields)
+        return None
+
+
+NUMBER_PROBLEMS = {
+    "amount_owed": _l("Enter the amount in yuan, for example 3500."),
+    "workers_affected": _l("Enter a number between 1 and 100,000."),
+    "location": _l("The location could not be read. You can leave it out."),
+}

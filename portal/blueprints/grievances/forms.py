@@ -19,7 +19,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from portal.errors import InvalidInput
 from portal.forms import Form
@@ -81,8 +81,8 @@ class GrievanceForm(Form):
     def validate_token(self, field) -> None:
         if read_form_token(field.data) is None:
             field.data = new_form_token()
-            raise ValueError(_l("For your safety this form had expired. Nothing you typed was lost: "
-                                "please check it and send it again."))
+            raise ValidationError(_l("For your safety this form had expired. Nothing you typed was lost: "
+                                     "please check it and send it again."))
 
     def amount_fen(self) -> int | None:
         raw = (self.amount_owed.data or "").strip().replace(",", "")
@@ -114,8 +114,13 @@ class GrievanceForm(Form):
             contact_phone=self.contact_phone.data or "", member_id=member_id)
 
     def uploads(self) -> list[evidence.Upload]:
-        return [evidence.Upload(f.filename or "", f.read(evidence.MAX_BYTES + 1)) for f in self.evidence.data or []
-                if getattr(f, "filename", None)]
+        """Each file read once (one byte past the limit is enough to refuse it) and its stream closed."""
+        files = []
+        for f in self.evidence.data or []:
+            if getattr(f, "filename", None):
+                files.append(evidence.Upload(f.filename, f.read(evidence.MAX_BYTES + 1)))
+                f.close()
+        return files
 
     place_errors: list[str] = []
 

@@ -138,6 +138,10 @@ def _register_templates(app: Flask) -> None:
         """The last working day of a deadline, as people say it ("by December 18")."""
         return sla.Deadline(due_at, False).last_day
 
+    @app.template_filter("working_days_left")
+    def _working_days_left(due_at, now):
+        return sla.working_days_left(sla.Deadline(due_at, False), now)
+
     @app.template_filter("mask_phone")
     def _mask_phone(phone: str) -> str:
         return f"{phone[:3]}****{phone[-4:]}" if phone and len(phone) == 11 else "****"

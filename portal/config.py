@@ -43,6 +43,7 @@ RATELIMIT_HEADERS_ENABLED = True
 LOGIN_LIMIT_PER_ADDRESS = "20 per 10 minutes"
 LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
 SUBMIT_LIMIT_PER_ADDRESS = "20 per hour"  # grievances accepted from one address; a workplace may share one
+LOOKUP_LIMIT_PER_ADDRESS = "20 per hour"  # failed ticket look-ups per address
 # How long a grievance form may stay open before it must be reloaded (seconds).
 FORM_TOKEN_MAX_AGE = 24 * 3600
 

@@ -118,7 +118,11 @@ def register(app: Flask) -> None:
         view = app.view_functions.get(request.endpoint)
         if getattr(view, "rerender_on_csrf_error", False) and not wants_json():
             g.csrf_failed = True  # portal.forms.Form then refuses to validate
-            response = make_response(app.ensure_sync(view)(**(request.view_args or {})))
+            try:
+                response = make_response(app.ensure_sync(view)(**(request.view_args or {})))
+            except (HTTPException, DomainError):
+                # The view refused anyway (e.g. a ticket that is not this browser's): the CSRF answer stands.
+                return error_response(400, CSRF_MESSAGE)
             response.status_code = 400
             return response
         return error_response(400, CSRF_MESSAGE)

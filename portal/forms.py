@@ -6,6 +6,8 @@ from flask import g
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
+from portal.services import evidence
+
 CSRF_EXPIRED = _l("For your safety this form had expired. Nothing you typed was lost: "
                   "please check it and send it again.")
 
@@ -25,3 +27,14 @@ def rerender_on_csrf_error(view):
     the worker gets the form back with everything typed (and a fresh token) instead of a bare 400 page."""
     view.rerender_on_csrf_error = True
     return view
+
+
+def read_uploads(field) -> list[evidence.Upload]:
+    """Each file of a MultipleFileField read once (one byte past the limit is enough to refuse it), its
+    stream closed at once."""
+    files = []
+    for f in field.data or []:
+        if getattr(f, "filename", None):
+            files.append(evidence.Upload(f.filename, f.read(evidence.MAX_BYTES + 1)))
+            f.close()
+    return files

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 
-from portal.models import RegionLevel, Role
+from portal.models import Rating, RegionLevel, Role, Status
 
 ROLE_LABELS = {
     Role.MEMBER: _l("Union member"),
@@ -31,3 +31,51 @@ REQUEST_KINDS = (
 def union_name(region) -> str:
     """The union that acts for a region, e.g. 广州市总工会."""
     return _l("%(region)s Federation of Trade Unions", region=region.name)
+
+
+STATUS_LABELS = {
+    Status.SUBMITTED: _l("Submitted"),
+    Status.ACCEPTED: _l("Accepted"),
+    Status.DISPATCHED: _l("Passed to a local union"),
+    Status.IN_PROGRESS: _l("Being handled"),
+    Status.RETURNED_UP: _l("Passed back up"),
+    Status.EXTENSION_REQUESTED: _l("Being handled"),  # an internal step: the worker sees it is in hand
+    Status.REPLIED: _l("Answered"),
+    Status.RETURN_VISIT: _l("Return visit done"),
+    Status.REOPENED: _l("Being handled again"),
+    Status.CLOSED: _l("Closed"),
+    Status.WITHDRAWN: _l("Withdrawn"),
+    Status.MERGED: _l("Merged with another request"),
+}
+
+# One sentence per step of the history, as the worker reads it; %(union)s is the union that acted or
+# received the case.
+EVENT_SENTENCES = {
+    "submitted": _l("Your request reached %(union)s."),
+    "accepted": _l("%(union)s accepted your request."),
+    "dispatched": _l("Passed to %(union)s, closer to you."),
+    "returned_up": _l("Passed back to %(union)s."),
+    "reported_up": _l("The result was reported to %(union)s."),
+    "replied": _l("%(union)s answered:"),
+    "extension_approved": _l("More time was granted to look into it."),
+    "rated": _l("You rated the answer."),
+    "return_visit": _l("The union called you back."),
+    "closed": _l("The case was closed."),
+    "withdrawn": _l("You withdrew the request."),
+    "merged": _l("Merged with request %(number)s about the same matter."),
+    "information_added": _l("You added information:"),
+}
+
+RATING_LABELS = {
+    Rating.SATISFIED: _l("Satisfied"),
+    Rating.BASICALLY_SATISFIED: _l("Basically satisfied"),
+    Rating.UNSATISFIED: _l("Unsatisfied"),
+}
+
+
+def event_sentence(event) -> str:
+    """A step of the history in plain words, naming the union that acted or received the case."""
+    region = event.target_region if event.action in {"submitted", "dispatched", "returned_up", "reported_up"} \
+        else event.actor_region
+    union = union_name(region) if region is not None else _l("the union")
+    return str(EVENT_SENTENCES[event.action]) % {"union": union, "number": event.note}

@@ -18,6 +18,11 @@ EXPECTED = {
     "grievances.index": PUBLIC,
     "grievances.suggest": PUBLIC,
     "tracking.index": PUBLIC,
+    # Public, but each answers only for a ticket this browser proved it may follow (404 otherwise).
+    "tracking.detail": PUBLIC,
+    "tracking.add_message": PUBLIC,
+    "tracking.withdraw": PUBLIC,
+    "tracking.rate": PUBLIC,
     "stations.index": PUBLIC,
     "members.index": PUBLIC,
     "staff.index": frozenset({Role.STAFF, Role.ADMIN}),

@@ -83,6 +83,30 @@ def find_by_code(number: str, code: str) -> Ticket:
     return ticket
 
 
+def get_by_number(number: str) -> Ticket:
+    ticket = db.session.scalar(select(Ticket).where(Ticket.number == (number or "")[:24]))
+    if ticket is None:
+        raise NotFound()
+    return ticket
+
+
+def for_member(member_id: int) -> list[Ticket]:
+    """A signed-in member's own requests, newest first."""
+    return list(db.session.scalars(select(Ticket).where(Ticket.member_id == member_id)
+                                   .order_by(Ticket.received_at.desc()).limit(100)))
+
+
+# What the worker sees of the history: internal steps (extension requests and refusals) are left out, and
+# a note only when it was written for the worker.
+WORKER_VISIBLE = frozenset({"submitted", "accepted", "dispatched", "returned_up", "reported_up", "replied",
+                            "extension_approved", "rated", "return_visit", "closed", "withdrawn", "merged",
+                            "information_added"})
+
+
+def worker_timeline(ticket: Ticket) -> list[TicketEvent]:
+    return [e for e in ticket.events if e.action in WORKER_VISIBLE]
+
+
 # ------------------------------------------------------------------------------------------- submission
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from portal.errors import InvalidInput
-from portal.forms import Form
+from portal.forms import Form, read_uploads
 from portal.models import Channel, Kind
 from portal.services import evidence, taxonomy, tickets
 
@@ -114,13 +114,7 @@ class GrievanceForm(Form):
             contact_phone=self.contact_phone.data or "", member_id=member_id)
 
     def uploads(self) -> list[evidence.Upload]:
-        """Each file read once (one byte past the limit is enough to refuse it) and its stream closed."""
-        files = []
-        for f in self.evidence.data or []:
-            if getattr(f, "filename", None):
-                files.append(evidence.Upload(f.filename, f.read(evidence.MAX_BYTES + 1)))
-                f.close()
-        return files
+        return read_uploads(self.evidence)
 
     place_errors: list[str] = []
 

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import MultipleFileField, RadioField, SelectChoice, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length
+
+from portal.forms import Form, read_uploads
+from portal.services import evidence, tickets
+from portal.vocabulary import RATING_LABELS
+
+
+class LookupForm(Form):
+    number = StringField(_l("Ticket number"), validators=[DataRequired(_l("Enter the ticket number.")),
+                                                           Length(max=40)])
+    code = StringField(_l("Query code"), validators=[DataRequired(_l("Enter the query code.")), Length(max=40)])
+
+
+class MessageForm(Form):
+    text = TextAreaField(_l("Add information"), validators=[DataRequired(_l("Please write a few words.")),
+                                                            Length(max=tickets.MAX_NOTE)])
+    evidence = MultipleFileField(_l("Photos or documents (optional)"))
+
+    def uploads(self) -> list[evidence.Upload]:
+        return read_uploads(self.evidence)
+
+
+class RatingForm(Form):
+    rating = RadioField(_l("How satisfied are you with the answer?"),
+                        choices=[SelectChoice(r.value, label) for r, label in RATING_LABELS.items()],
+                        validators=[InputRequired(_l("Choose one."))])
+    comment = TextAreaField(_l("Anything to add? (optional)"), validators=[Length(max=tickets.MAX_NOTE)])
+
+
+class WithdrawForm(Form):
+    reason = StringField(_l("Why? (optional)"), validators=[Length(max=500)])

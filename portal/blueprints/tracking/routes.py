@@ -48,7 +48,8 @@ def _failed_lookup(response) -> bool:
 @rerender_on_csrf_error
 @limiter.limit(lambda: current_app.config["LOOKUP_LIMIT_PER_ADDRESS"], methods=["POST"], deduct_when=_failed_lookup)
 def index():
-    form, status = LookupForm(), 200
+    form = LookupForm()
+    status = 422 if form.is_submitted() else 200
     if form.validate_on_submit():
         try:
             ticket = tickets.find_by_code(form.number.data, form.code.data)
@@ -59,7 +60,7 @@ def index():
             session[GRANTS] = [ticket.id, *session.get(GRANTS, [])][:MAX_GRANTS]
             return redirect_after_post(url_for("tracking.detail", number=ticket.number))
     mine = tickets.for_member(current_user.id) if _is_member() else []
-    return render_template("tracking/index.html", form=form, mine=mine), status if not form.errors else 422
+    return render_template("tracking/index.html", form=form, mine=mine), status
 
 
 def _detail(ticket: Ticket, status: int = 200, **forms):
@@ -81,8 +82,9 @@ def _act(number: str, form, action, done: str, form_name: str):
     if form.validate_on_submit():
         try:
             action(ticket)
-        except DomainError as error:  # bad input, or a step no longer possible (409)
-            form.form_errors.extend([str(v) for v in error.fields.values()] or [str(error.message)])
+        except DomainError as error:  # bad input, or a step no longer possible (409) whose form is gone
+            for message in [str(v) for v in error.fields.values()] or [str(error.message)]:
+                flash(message, "error")
             status = error.status
         else:
             flash(done, "success")

@@ -112,11 +112,11 @@ def _register_templates(app: Flask) -> None:
     from flask_login import current_user
 
     from portal import navigation, vocabulary
-    from portal.services import sla
+    from portal.services import sla, taxonomy, tickets
 
-    def url_with_lang(code: str) -> str:
-        """The current page in another language; the choice is then remembered in a cookie."""
-        args = request.args.to_dict(flat=False) | {"lang": [code]}
+    def url_with(**changes) -> str:
+        """The current page with some query arguments changed (another language, the next page …)."""
+        args = request.args.to_dict(flat=False) | {k: [str(v)] for k, v in changes.items()}
         return request.path + "?" + urlencode(args, doseq=True)
 
     @app.context_processor
@@ -128,9 +128,11 @@ def _register_templates(app: Flask) -> None:
             # Called from the template only where the menu is drawn, so an error page that cannot reach
             # the database (to know who is signed in) can still render without it.
             "nav_items": lambda: navigation.items(current_user),
-            "url_with_lang": url_with_lang,
+            "url_with": url_with,
             "hotline": app.config["HOTLINE"],
             "vocabulary": vocabulary,
+            "taxonomy": taxonomy,
+            "deadline_flags": tickets.deadline_flags,
         }
 
     @app.template_filter("last_day")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import g
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
 from portal.services import evidence
 
+YUAN = re.compile(r"\d{1,10}(\.\d{1,2})?")
 CSRF_EXPIRED = _l("For your safety this form had expired. Nothing you typed was lost: "
                   "please check it and send it again.")
 
@@ -38,3 +41,14 @@ def read_uploads(field) -> list[evidence.Upload]:
             files.append(evidence.Upload(f.filename, f.read(evidence.MAX_BYTES + 1)))
             f.close()
     return files
+
+
+def yuan_to_fen(raw: str | None, field_name: str) -> int | None:
+    """"12,000.50" → 1200050; ValueError(field_name) for anything that is not an amount of money."""
+    text = (raw or "").strip().replace(",", "")
+    if not text:
+        return None
+    if not YUAN.fullmatch(text):
+        raise ValueError(field_name)
+    yuan, _, cents = text.partition(".")
+    return int(yuan) * 100 + int(cents.ljust(2, "0"))

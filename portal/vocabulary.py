@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 
-from portal.models import Rating, RegionLevel, Role, Status
+from portal.models import Kind, Rating, RegionLevel, Role, Status
 
 ROLE_LABELS = {
     Role.MEMBER: _l("Union member"),
@@ -79,3 +79,25 @@ def event_sentence(event) -> str:
         else event.actor_region
     union = union_name(region) if region is not None else _l("the union")
     return str(EVENT_SENTENCES[event.action]) % {"union": union, "number": event.note}
+
+
+# The first draft of a reply, by kind; staff edit it before sending.
+REPLY_TEMPLATES = {
+    Kind.CONSULTATION: _l("Hello. About your question: … If you have more questions, call 12351."),
+    Kind.SUGGESTION: _l("Thank you for your suggestion. We have passed it to … and will …"),
+    Kind.HELP: _l("Hello. About your request for help: we have … Contact person: … Phone: …"),
+    Kind.APPEAL: _l("Hello. We looked into your complaint: … The employer has agreed to … by …"),
+}
+
+ACTION_LABELS = {
+    "accept": _l("Accept"),
+    "dispatch": _l("Pass down"),
+    "return_up": _l("Return to the union above"),
+    "report_up": _l("Report the result up"),
+    "reply": _l("Reply to the worker"),
+    "request_extension": _l("Ask for more time"),
+    "decide_extension": _l("Decide on more time"),
+    "return_visit": _l("Record the return visit"),
+    "close": _l("Close"),
+    "merge": _l("Merge as a duplicate"),
+}

@@ -26,6 +26,9 @@ EXPECTED = {
     "stations.index": PUBLIC,
     "members.index": PUBLIC,
     "staff.index": frozenset({Role.STAFF, Role.ADMIN}),
+    "staff.ticket": frozenset({Role.STAFF, Role.ADMIN}),
+    "staff.attachment": frozenset({Role.STAFF, Role.ADMIN}),
+    "staff.act": frozenset({Role.STAFF}),
 }
 FRAMEWORK = {"static"}  # Flask's own static files: public by nature
 

@@ -17,7 +17,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, false, select, true, update
+from sqlalchemy import ColumnElement, false, func, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -257,6 +257,25 @@ def get_for_staff(ticket_id: int, user: User) -> Ticket:
 
 # --------------------------------------------------------------------------------------------- workflow
 
+S = Status
+ALLOWED = {  # action → the statuses it may start from
+    "accept": {S.SUBMITTED, S.DISPATCHED, S.RETURNED_UP, S.REOPENED},
+    "dispatch": {S.ACCEPTED, S.IN_PROGRESS, S.RETURNED_UP},
+    "return_up": {S.DISPATCHED, S.IN_PROGRESS},
+    "report_up": {S.IN_PROGRESS},
+    "reply": {S.ACCEPTED, S.IN_PROGRESS},
+    "request_extension": {S.ACCEPTED, S.IN_PROGRESS},
+    "decide_extension": {S.EXTENSION_REQUESTED},
+    "return_visit": {S.REPLIED},
+    "close": {S.RETURN_VISIT},
+    "merge": set(OPEN_STATUSES),
+    # the worker's own
+    "rate": {S.REPLIED},
+    "withdraw": {S.SUBMITTED},
+    "add_information": set(OPEN_STATUSES),
+}
+
+
 @dataclass
 class Change:
     """What one action does: its event, the new status and any other columns it sets."""
@@ -311,8 +330,7 @@ def _required(note: str, field_name: str = "note") -> str:
 def accept(ticket: Ticket, user: User, now: datetime) -> Ticket:
     _handler_staff(ticket, user)
     to = Status.ACCEPTED if ticket.status is Status.SUBMITTED else Status.IN_PROGRESS
-    allowed = {Status.SUBMITTED, Status.DISPATCHED, Status.RETURNED_UP, Status.REOPENED}
-    return _apply(ticket, allowed, Change("accepted", to), now, user, "staff")
+    return _apply(ticket, ALLOWED["accept"], Change("accepted", to), now, user, "staff")
 
 
 def dispatch(ticket: Ticket, user: User, target_code: str, note: str, now: datetime) -> Ticket:
@@ -323,7 +341,7 @@ def dispatch(ticket: Ticket, user: User, target_code: str, note: str, now: datet
         raise InvalidInput(fields={"target": _l("Choose a union directly below yours.")})
     change = Change("dispatched", Status.DISPATCHED, note, public=False, target=target.code,
                     values={"handler_code": target.code})
-    return _apply(ticket, {Status.ACCEPTED, Status.IN_PROGRESS, Status.RETURNED_UP}, change, now, user, "staff")
+    return _apply(ticket, ALLOWED["dispatch"], change, now, user, "staff")
 
 
 def return_up(ticket: Ticket, user: User, reason: str, now: datetime) -> Ticket:
@@ -334,7 +352,7 @@ def return_up(ticket: Ticket, user: User, reason: str, now: datetime) -> Ticket:
         raise InvalidTransition(_l("The root union has no union above it."))
     change = Change("returned_up", Status.RETURNED_UP, _required(reason, "reason"), public=False, target=parent,
                     values={"handler_code": parent})
-    return _apply(ticket, {Status.DISPATCHED, Status.IN_PROGRESS}, change, now, user, "staff")
+    return _apply(ticket, ALLOWED["return_up"], change, now, user, "staff")
 
 
 def report_up(ticket: Ticket, user: User, result: str, now: datetime) -> Ticket:
@@ -345,7 +363,7 @@ def report_up(ticket: Ticket, user: User, result: str, now: datetime) -> Ticket:
         raise InvalidTransition(_l("The root union has no union above it."))
     change = Change("reported_up", Status.IN_PROGRESS, _required(result), public=False, target=parent,
                     values={"handler_code": parent})
-    return _apply(ticket, {Status.IN_PROGRESS}, change, now, user, "staff")
+    return _apply(ticket, ALLOWED["report_up"], change, now, user, "staff")
 
 
 def reply(ticket: Ticket, user: User, text: str, now: datetime, recovered_fen: int | None = None) -> Ticket:
@@ -357,7 +375,7 @@ def reply(ticket: Ticket, user: User, text: str, now: datetime, recovered_fen: i
             raise InvalidInput(fields={"recovered": _l("Enter the amount in yuan, for example 3500.")})
         values["amount_recovered_fen"] = recovered_fen
     change = Change("replied", Status.REPLIED, _required(text), values=values)
-    return _apply(ticket, {Status.ACCEPTED, Status.IN_PROGRESS}, change, now, user, "staff")
+    return _apply(ticket, ALLOWED["reply"], change, now, user, "staff")
 
 
 def request_extension(ticket: Ticket, user: User, days: int, reason: str, now: datetime) -> Ticket:
@@ -369,7 +387,7 @@ def request_extension(ticket: Ticket, user: User, days: int, reason: str, now: d
     change = Change("extension_requested", Status.EXTENSION_REQUESTED, _required(reason, "reason"), public=False,
                     values={})
     change.note = f"{days}: {change.note.strip()}"
-    return _apply(ticket, {Status.ACCEPTED, Status.IN_PROGRESS}, change, now, user, "staff")
+    return _apply(ticket, ALLOWED["request_extension"], change, now, user, "staff")
 
 
 def decide_extension(ticket: Ticket, user: User, approve: bool, note: str, now: datetime) -> Ticket:
@@ -388,7 +406,7 @@ def decide_extension(ticket: Ticket, user: User, approve: bool, note: str, now: 
         values = {"period_days": days, "due_at": due.due_at, "due_provisional": due.provisional}
     change = Change("extension_approved" if approve else "extension_denied", requested.from_status, note,
                     public=approve, values=values)
-    return _apply(ticket, {Status.EXTENSION_REQUESTED}, change, now, user, "staff")
+    return _apply(ticket, ALLOWED["decide_extension"], change, now, user, "staff")
 
 
 def _rating_change(ticket: Ticket, rating: Rating, comment: str, now: datetime, action: str) -> Change:
@@ -407,7 +425,7 @@ def _rating_change(ticket: Ticket, rating: Rating, comment: str, now: datetime, 
 
 def rate(ticket: Ticket, rating: Rating, comment: str, now: datetime) -> Ticket:
     """The worker rates the reply (the return visit done by the worker); the caller checked the code."""
-    return _apply(ticket, {Status.REPLIED}, _rating_change(ticket, Rating(rating), comment, now, "rated"), now,
+    return _apply(ticket, ALLOWED["rate"], _rating_change(ticket, Rating(rating), comment, now, "rated"), now,
                   None, "worker")
 
 
@@ -418,19 +436,19 @@ def record_return_visit(ticket: Ticket, user: User, rating: Rating, comment: str
     if change.to_status is Status.CLOSED:
         change.to_status = Status.RETURN_VISIT
         change.values.pop("closed_at")
-    return _apply(ticket, {Status.REPLIED}, change, now, user, "staff")
+    return _apply(ticket, ALLOWED["return_visit"], change, now, user, "staff")
 
 
 def close(ticket: Ticket, user: User, now: datetime) -> Ticket:
     _handler_staff(ticket, user)
-    return _apply(ticket, {Status.RETURN_VISIT}, Change("closed", Status.CLOSED, values={"closed_at": now}), now,
+    return _apply(ticket, ALLOWED["close"], Change("closed", Status.CLOSED, values={"closed_at": now}), now,
                   user, "staff")
 
 
 def withdraw(ticket: Ticket, reason: str, now: datetime) -> Ticket:
     """The worker withdraws the request, before the union accepts it."""
-    return _apply(ticket, {Status.SUBMITTED}, Change("withdrawn", Status.WITHDRAWN, reason,
-                                                      values={"closed_at": now}), now, None, "worker")
+    return _apply(ticket, ALLOWED["withdraw"], Change("withdrawn", Status.WITHDRAWN, reason,
+                                                       values={"closed_at": now}), now, None, "worker")
 
 
 def add_information(ticket: Ticket, text: str, now: datetime, uploads: list[evidence.Upload] = ()) -> Ticket:
@@ -442,8 +460,8 @@ def add_information(ticket: Ticket, text: str, now: datetime, uploads: list[evid
         raise InvalidInput(fields={"evidence": _l("This case already has as many files as it can hold.")})
     stored = evidence.store(ready)
     try:
-        return _apply(ticket, set(OPEN_STATUSES), Change("information_added", None, _required(text), files=stored),
-                      now, None, "worker")
+        return _apply(ticket, ALLOWED["add_information"], Change("information_added", None, _required(text),
+                                                                 files=stored), now, None, "worker")
     except BaseException:
         evidence.remove(stored)
         raise
@@ -456,4 +474,101 @@ def merge(ticket: Ticket, user: User, into_id: int, now: datetime) -> Ticket:
     if target.id == ticket.id or not target.is_open:
         raise InvalidInput(fields={"into": _l("Choose another open case.")})
     change = Change("merged", Status.MERGED, target.number, values={"merged_into_id": target.id, "closed_at": now})
-    return _apply(ticket, set(OPEN_STATUSES), change, now, user, "staff")
+    return _apply(ticket, ALLOWED["merge"], change, now, user, "staff")
+
+
+# ------------------------------------------------------------------------------------------------ inbox
+
+@dataclass(frozen=True)
+class InboxQuery:
+    status: str = ""  # a Status value, "open", "closed", or "" for all
+    kind: str = ""
+    category: str = ""
+    overdue: bool = False
+    level: str = ""  # "own": handled by the user's union itself; "below": by a union below it
+    search: str = ""
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    items: list[Ticket]
+    total: int
+    page: int
+    pages: int
+    counts: dict[Status, int]  # per status, within the scope and every filter but the status
+
+
+PER_PAGE = 20
+
+
+def inbox(user: User, query: InboxQuery, now: datetime) -> InboxPage:
+    """The tickets a staff member may see, filtered and searched; overdue and nearest deadlines first."""
+    conditions = [visible_to(user)]
+    if query.kind in {k.value for k in Kind}:
+        conditions.append(Ticket.kind == Kind(query.kind))
+    if query.category in taxonomy.CATEGORIES:
+        conditions.append(Ticket.category == query.category)
+    if query.overdue:
+        conditions += [Ticket.due_at <= now, Ticket.status.in_(OPEN_STATUSES)]
+    if query.level == "own" and user.region_code:
+        conditions.append(Ticket.handler_code == user.region_code)
+    elif query.level == "below" and user.region_code:
+        conditions += [regions.within(Ticket.handler_code, user.region_code), Ticket.handler_code != user.region_code]
+    if text := query.search.strip()[:100]:
+        # autoescape: a % or _ typed by staff is matched literally, not as a wildcard
+        conditions.append(or_(Ticket.number.startswith(text.upper(), autoescape=True),
+                              Ticket.employer.contains(text, autoescape=True),
+                              Ticket.description.contains(text, autoescape=True)))
+    counts = {Status(s): n for s, n in db.session.execute(
+        select(Ticket.status, func.count()).where(*conditions).group_by(Ticket.status))}
+    if query.status == "open":
+        conditions.append(Ticket.status.in_(OPEN_STATUSES))
+    elif query.status == "closed":
+        conditions.append(Ticket.status.not_in(OPEN_STATUSES))
+    elif query.status in {s.value for s in Status}:
+        conditions.append(Ticket.status == Status(query.status))
+    total = db.session.scalar(select(func.count()).select_from(Ticket).where(*conditions))
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(max(1, query.page), pages)
+    items = db.session.scalars(select(Ticket).where(*conditions)
+                               .order_by(Ticket.status.in_(OPEN_STATUSES).desc(), Ticket.due_at, Ticket.id)
+                               .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
+    return InboxPage(list(items), total, page, pages, counts)
+
+
+def attachment_for_staff(ticket_id: int, attachment_id: int, user: User) -> Attachment:
+    ticket = get_for_staff(ticket_id, user)
+    found = next((a for a in ticket.attachments if a.id == attachment_id), None)
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def deadline_flags(ticket: Ticket, now: datetime) -> tuple[bool, bool]:
+    """(due soon, overdue) for an open ticket; closed ones are neither."""
+    if not ticket.is_open:
+        return False, False
+    due = sla.Deadline(ticket.due_at, ticket.due_provisional)
+    return sla.is_due_soon(due, now), sla.is_overdue(due, now)
+
+
+def staff_actions(ticket: Ticket, user: User) -> list[str]:
+    """The actions this staff member can take on the ticket now, for the buttons on its page."""
+    if user.role is not Role.STAFF:
+        return []
+    handler = db.session.get(Region, ticket.handler_code)
+    decider = handler.parent_code or handler.code
+    possible = []
+    for action in ("accept", "dispatch", "reply", "report_up", "return_up", "request_extension",
+                   "decide_extension", "return_visit", "close", "merge"):
+        if ticket.status not in ALLOWED[action]:
+            continue
+        if action == "decide_extension":
+            if user.region_code == decider:
+                possible.append(action)
+        elif user.region_code == ticket.handler_code and not (
+                action in {"return_up", "report_up"} and handler.parent_code is None) and not (
+                action == "dispatch" and not regions.children(handler.code)):
+            possible.append(action)
+    return possible

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 import secrets
 
 from flask import current_app
@@ -22,11 +21,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from portal.errors import InvalidInput
-from portal.forms import Form, read_uploads
+from portal.forms import Form, read_uploads, yuan_to_fen
 from portal.models import Channel, Kind
 from portal.services import evidence, taxonomy, tickets
-
-YUAN = re.compile(r"\d{1,10}(\.\d{1,2})?")
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -85,13 +82,7 @@ class GrievanceForm(Form):
                                      "please check it and send it again."))
 
     def amount_fen(self) -> int | None:
-        raw = (self.amount_owed.data or "").strip().replace(",", "")
-        if not raw:
-            return None
-        if not YUAN.fullmatch(raw):
-            raise ValueError("amount_owed")
-        yuan, _, cents = raw.partition(".")
-        return int(yuan) * 100 + int(cents.ljust(2, "0"))
+        return yuan_to_fen(self.amount_owed.data, "amount_owed")
 
     def submission(self, place_code: str | None, member_id: int | None) -> tickets.Submission:
         """Raise ValueError(field name) for numbers that cannot be read; the service checks the rest."""

@@ -1,19 +1,96 @@
-"""The union staff workbench: the staff member's union, the chain above it and the unions below it."""
+"""The union staff workbench: the inbox of their jurisdiction, a ticket's page and its actions, evidence.
 
-from flask import Blueprint, current_app, render_template
+Another jurisdiction's ticket, file or history answers 404, never 403: its existence is not revealed.
+"""
+
+from flask import Blueprint, abort, current_app, flash, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal import vocabulary
 from portal.access import roles
-from portal.models import Role
-from portal.services import regions
+from portal.auth import utcnow
+from portal.blueprints.staff.forms import ActionForm, InboxFilters
+from portal.errors import DomainError
+from portal.htmx import redirect_after_post, render_page_or_partial
+from portal.models import Role, Ticket
+from portal.services import evidence, regions, tickets
 
 bp = Blueprint("staff", __name__)
+
+# action name → what it does; each gets the ticket, the acting staff member, the form and the time.
+ACTIONS = {
+    "accept": lambda t, u, f, now: tickets.accept(t, u, now),
+    "dispatch": lambda t, u, f, now: tickets.dispatch(t, u, f.target.data, f.note.data or "", now),
+    "return_up": lambda t, u, f, now: tickets.return_up(t, u, f.note.data or "", now),
+    "report_up": lambda t, u, f, now: tickets.report_up(t, u, f.note.data or "", now),
+    "reply": lambda t, u, f, now: tickets.reply(t, u, f.note.data or "", now, f.recovered_fen()),
+    "request_extension": lambda t, u, f, now: tickets.request_extension(t, u, f.days.data or 0, f.note.data or "",
+                                                                        now),
+    "decide_extension": lambda t, u, f, now: tickets.decide_extension(t, u, f.approve.data == "yes",
+                                                                      f.note.data or "", now),
+    "return_visit": lambda t, u, f, now: tickets.record_return_visit(t, u, f.rating.data or "", f.note.data or "",
+                                                                     now),
+    "close": lambda t, u, f, now: tickets.close(t, u, now),
+    "merge": lambda t, u, f, now: tickets.merge(t, u, tickets.get_by_number((f.into.data or "").upper()).id, now),
+}
+# After these the case has left this union's hands: back to the inbox.
+LEAVES = {"return_up", "report_up"}
 
 
 @bp.get("/staff/")
 @roles(Role.STAFF, Role.ADMIN)
 def index():
-    # Administrators oversee the whole configured tree from its root.
     region = current_user.region or regions.get_region(current_app.config["ROOT_REGION"])
-    return render_template("staff/index.html", region=region, path=regions.ancestry(region),
-                           below=regions.children(region.code), counts=regions.count_regions(region.code))
+    filters = InboxFilters(request.args)
+    page = tickets.inbox(current_user, filters.query(), utcnow())
+    return render_page_or_partial("staff/index.html", "staff/_inbox.html", region=region, filters=filters,
+                                  inbox=page, path=regions.ancestry(region), below=regions.children(region.code),
+                                  now=utcnow())
+
+
+def _ticket_page(ticket: Ticket, status: int = 200, failed: tuple[str, ActionForm] | None = None):
+    """The ticket with its actions; what was typed into a refused action comes back in that action's form."""
+    drafts = {"reply": str(vocabulary.REPLY_TEMPLATES[ticket.kind])}
+    if failed:
+        drafts[failed[0]] = failed[1].note.data or ""
+    return render_template("staff/ticket.html", ticket=ticket, drafts=drafts, form=failed[1] if failed else None,
+                           now=utcnow(), children=regions.children(ticket.handler_code),
+                           actions=tickets.staff_actions(ticket, current_user)), status
+
+
+@bp.get("/staff/tickets/<int:ticket_id>")
+@roles(Role.STAFF, Role.ADMIN)
+def ticket(ticket_id: int):
+    return _ticket_page(tickets.get_for_staff(ticket_id, current_user))
+
+
+@bp.post("/staff/tickets/<int:ticket_id>/<action>")
+@roles(Role.STAFF)
+def act(ticket_id: int, action: str):
+    found, form = tickets.get_for_staff(ticket_id, current_user), ActionForm()
+    if action not in ACTIONS:
+        abort(404)
+    try:
+        ACTIONS[action](found, current_user, form, utcnow())  # the service checks every field
+    except DomainError as error:
+        for message in error.fields.values() or [error.message]:
+            flash(str(message), "error")
+        return _ticket_page(found, error.status, (action, form))
+    except ValueError:  # an amount of money that is not one
+        flash(_("Enter the amount in yuan, for example 3500."), "error")
+        return _ticket_page(found, 422, (action, form))
+    flash(_("Done."), "success")
+    return redirect_after_post(url_for("staff.index") if action in LEAVES else url_for("staff.ticket",
+                                                                                       ticket_id=ticket_id))
+
+
+@bp.get("/staff/tickets/<int:ticket_id>/files/<int:file_id>")
+@roles(Role.STAFF, Role.ADMIN)
+def attachment(ticket_id: int, file_id: int):
+    """Always a download, in a sandbox, never rendered by the browser as a page of the portal."""
+    item = tickets.attachment_for_staff(ticket_id, file_id, current_user)
+    response = send_file(evidence.path_of(item.stored_name), mimetype=item.content_type, as_attachment=True,
+                         download_name=item.original_name, max_age=0)
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response

@@ -1,0 +1,58 @@
+"""Staff forms: inbox filters (GET, no CSRF needed: they change nothing) and one form for every action."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, IntegerField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import Length, NumberRange, Optional
+
+from portal.forms import Form, yuan_to_fen
+from portal.models import Kind, Status
+from portal.services import taxonomy, tickets
+from portal.vocabulary import RATING_LABELS, STATUS_LABELS
+
+
+class InboxFilters(Form):
+    class Meta:
+        csrf = False
+
+    status = SelectField(_l("Status"), choices=[SelectChoice("", _l("All")), SelectChoice("open", _l("Open")),
+                                                SelectChoice("closed", _l("Closed"))]
+                         + [SelectChoice(s.value, STATUS_LABELS[s]) for s in Status], validators=[Optional()])
+    kind = SelectField(_l("Kind"), choices=[SelectChoice("", _l("All"))]
+                       + [SelectChoice(k.value, taxonomy.KIND_LABELS[k]) for k in Kind], validators=[Optional()])
+    category = SelectField(_l("Category"), choices=[SelectChoice("", _l("All"))] + [
+        SelectChoice(c.code, c.label, optgroup=g.label) for g in taxonomy.TAXONOMY for c in g.categories],
+        validators=[Optional()])
+    level = SelectField(_l("Handled by"), choices=[SelectChoice("", _l("My union and below")),
+                                                   SelectChoice("own", _l("My union")),
+                                                   SelectChoice("below", _l("Unions below mine"))],
+                        validators=[Optional()])
+    overdue = BooleanField(_l("Overdue only"))
+    q = StringField(_l("Search"), validators=[Length(max=100)])
+    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=100_000)])
+
+    def query(self) -> tickets.InboxQuery:
+        """Invalid choices are ignored rather than refused: a filter link must never break the inbox."""
+        self.validate()
+        valid = {name: "" if self[name].errors else (self[name].data or "") for name in
+                 ("status", "kind", "category", "level", "q")}
+        return tickets.InboxQuery(status=valid["status"], kind=valid["kind"], category=valid["category"],
+                                  level=valid["level"], search=valid["q"], overdue=bool(self.overdue.data),
+                                  page=self.page.data if not self.page.errors and self.page.data else 1)
+
+
+class ActionForm(Form):
+    note = TextAreaField(_l("Text"), validators=[Length(max=tickets.MAX_NOTE)])
+    target = SelectField(_l("Pass to"), choices=[], validate_choice=False)
+    days = IntegerField(_l("Working days in all"), validators=[Optional(), NumberRange(min=1, max=30)])
+    approve = RadioField(_l("Decision"), choices=[SelectChoice("yes", _l("Approve")), SelectChoice("no", _l("Refuse"))],
+                         validators=[Optional()])
+    rating = RadioField(_l("What the worker said"), choices=[SelectChoice(r.value, label)
+                                                             for r, label in RATING_LABELS.items()],
+                        validators=[Optional()])
+    recovered = StringField(_l("Wages recovered (yuan)"), validators=[Length(max=20)])
+    into = StringField(_l("Ticket number to merge into"), validators=[Length(max=24)])
+
+    def recovered_fen(self) -> int | None:
+        return yuan_to_fen(self.recovered.data, "recovered")

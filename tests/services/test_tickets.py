@@ -366,7 +366,8 @@ def test_simultaneous_actions_on_one_ticket_succeed_once(app, staff):
     for t in threads:
         t.join(timeout=60)
     assert sorted(outcomes) == ["ok"] + ["refused"] * 7
-    events = db.session.scalars(select(TicketEvent.action).where(TicketEvent.ticket_id == ticket_id)).all()
+    events = db.session.scalars(select(TicketEvent.action).where(TicketEvent.ticket_id == ticket_id)
+                                .order_by(TicketEvent.id)).all()
     assert events == ["submitted", "accepted"]
 
 

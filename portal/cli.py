@@ -1,4 +1,4 @@
-"""Command-line tools: `flask regions import`, `flask users create`, `flask demo load`, calling services."""
+"""Command-line tools (regions, users, demo, tickets), each a thin shell around a service."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from flask.cli import AppGroup
 from portal.auth import utcnow
 from portal.errors import DomainError
 from portal.models import Role
-from portal.services import demo, regions, users
+from portal.services import demo, regions, supervision, users
 
 regions_cli = AppGroup("regions", help="The administrative region (jurisdiction) tree.")
 users_cli = AppGroup("users", help="Accounts.")
 demo_cli = AppGroup("demo", help="Demo data for trying the portal.")
+tickets_cli = AppGroup("tickets", help="Grievance tickets.")
 
 
 def _fail(error: DomainError) -> None:
@@ -66,6 +67,14 @@ def load_command() -> None:
         click.echo(f"  {account.role.value:<16} {account.phone}  {account.name}  [{state}]")
 
 
+@tickets_cli.command("sweep")
+def sweep_command() -> None:
+    """Record reminders, supervision and public notices that are due. Idempotent: run it every minute."""
+    result = supervision.sweep(utcnow())
+    made = ", ".join(f"{n} {kind.value}" for kind, n in result.created.items())
+    click.echo(f"tickets checked: {result.checked}; notices created: {made}")
+
+
 def register(app: Flask) -> None:
-    for group in (regions_cli, users_cli, demo_cli):
+    for group in (regions_cli, users_cli, demo_cli, tickets_cli):
         app.cli.add_command(group)

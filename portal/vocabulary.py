@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 
-from portal.models import Kind, Rating, RegionLevel, Role, Status
+from portal.models import Kind, NoticeKind, Rating, RegionLevel, Role, Status
 
 ROLE_LABELS = {
     Role.MEMBER: _l("Union member"),
@@ -100,4 +100,11 @@ ACTION_LABELS = {
     "return_visit": _l("Record the return visit"),
     "close": _l("Close"),
     "merge": _l("Merge as a duplicate"),
+}
+
+
+NOTICE_LABELS = {
+    NoticeKind.REMINDER: _l("Reminder: due soon"),
+    NoticeKind.SUPERVISION: _l("Supervision: overdue"),
+    NoticeKind.PUBLIC: _l("Public notice: five working days overdue"),
 }

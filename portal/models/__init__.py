@@ -8,6 +8,8 @@ from portal.models.ticket import (
     Channel,
     Counter,
     Kind,
+    Notice,
+    NoticeKind,
     Rating,
     Status,
     Ticket,
@@ -16,6 +18,6 @@ from portal.models.ticket import (
 from portal.models.user import LoginSession, Role, User
 
 __all__ = [
-    "CLOSED_STATUSES", "OPEN_STATUSES", "Attachment", "Channel", "Counter", "Kind", "LoginSession", "Rating",
-    "Region", "RegionLevel", "Role", "Status", "Ticket", "TicketEvent", "User",
+    "CLOSED_STATUSES", "OPEN_STATUSES", "Attachment", "Channel", "Counter", "Kind", "LoginSession", "Notice",
+    "NoticeKind", "Rating", "Region", "RegionLevel", "Role", "Status", "Ticket", "TicketEvent", "User",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Boolean, Enum, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Enum, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -157,3 +157,26 @@ class Counter(db.Model):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[int] = mapped_column(Integer)
+
+
+class NoticeKind(StrEnum):
+    REMINDER = "reminder"  # 催办: the deadline is near
+    SUPERVISION = "supervision"  # 督办: the deadline has passed
+    PUBLIC = "public"  # 通报: still unanswered five working days later
+
+
+class Notice(db.Model):
+    """A supervision notice in the inbox of the union above the one handling a ticket. One per ticket, kind
+    and deadline: the sweep may run every minute, and an extended deadline earns new notices."""
+
+    __tablename__ = "supervision_notice"
+    __table_args__ = (UniqueConstraint("ticket_id", "kind", "due_at", name="uq_supervision_notice_once"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    kind: Mapped[NoticeKind] = mapped_column(_enum(NoticeKind, 12))
+    region_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    ticket: Mapped[Ticket] = relationship()

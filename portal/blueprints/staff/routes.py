@@ -14,7 +14,7 @@ from portal.blueprints.staff.forms import ActionForm, InboxFilters
 from portal.errors import DomainError
 from portal.htmx import redirect_after_post, render_page_or_partial
 from portal.models import Role, Ticket
-from portal.services import evidence, regions, tickets
+from portal.services import evidence, regions, supervision, tickets
 
 bp = Blueprint("staff", __name__)
 
@@ -46,7 +46,7 @@ def index():
     page = tickets.inbox(current_user, filters.query(), utcnow())
     return render_page_or_partial("staff/index.html", "staff/_inbox.html", region=region, filters=filters,
                                   inbox=page, path=regions.ancestry(region), below=regions.children(region.code),
-                                  now=utcnow())
+                                  notices=supervision.for_union(current_user), now=utcnow())
 
 
 def _ticket_page(ticket: Ticket, status: int = 200, failed: tuple[str, ActionForm] | None = None):

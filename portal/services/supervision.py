@@ -1,0 +1,67 @@
+"""Supervision (督办) of deadlines: reminders, supervision notices and public notices.
+
+`sweep(now)` is idempotent and safe to run every minute, even twice at once: each notice is inserted
+with ON CONFLICT DO NOTHING against a unique (ticket, kind, deadline) key. Notices go to the union above
+the one handling the case; the root union supervises itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from portal.extensions import db
+from portal.models import OPEN_STATUSES, Notice, NoticeKind, Region, Ticket, User
+from portal.services import sla
+
+PUBLIC_AFTER_WORKING_DAYS = 5
+# Candidates for a reminder: due within this many calendar days (a long holiday can hide working days).
+LOOKAHEAD = timedelta(days=12)
+
+
+def notices_due(ticket: Ticket, now: datetime) -> list[NoticeKind]:
+    """The notices an open ticket has earned by `now`."""
+    due = sla.Deadline(ticket.due_at, ticket.due_provisional)
+    if not sla.is_overdue(due, now):
+        return [NoticeKind.REMINDER] if sla.is_due_soon(due, now) else []
+    earned = [NoticeKind.SUPERVISION]
+    public_day, _ = sla.add_working_days(due.last_day, PUBLIC_AFTER_WORKING_DAYS)
+    if sla.local_date(now) >= public_day:
+        earned.append(NoticeKind.PUBLIC)
+    return earned
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    checked: int
+    created: dict[NoticeKind, int]
+
+
+def sweep(now: datetime) -> SweepResult:
+    tickets = db.session.scalars(select(Ticket).where(Ticket.status.in_(OPEN_STATUSES),
+                                                      Ticket.due_at <= now + LOOKAHEAD)).all()
+    parents = dict(db.session.execute(select(Region.code, Region.parent_code)
+                                      .where(Region.code.in_({t.handler_code for t in tickets}))).all())
+    insert = sqlite_insert if db.engine.dialect.name == "sqlite" else pg_insert
+    created = dict.fromkeys(NoticeKind, 0)
+    for ticket in tickets:
+        for kind in notices_due(ticket, now):
+            supervisor = parents.get(ticket.handler_code) or ticket.handler_code
+            result = db.session.execute(insert(Notice).values(
+                ticket_id=ticket.id, kind=kind, region_code=supervisor, due_at=ticket.due_at, created_at=now,
+            ).on_conflict_do_nothing(index_elements=["ticket_id", "kind", "due_at"]))
+            created[kind] += result.rowcount
+    db.session.commit()
+    return SweepResult(len(tickets), created)
+
+
+def for_union(user: User, limit: int = 20) -> list[Notice]:
+    """The notices addressed to this staff member's union, newest first."""
+    if not user.region_code:
+        return []
+    return list(db.session.scalars(select(Notice).where(Notice.region_code == user.region_code)
+                                   .order_by(Notice.created_at.desc(), Notice.id.desc()).limit(limit)))

@@ -51,10 +51,10 @@ def sweep(now: datetime) -> SweepResult:
     for ticket in tickets:
         for kind in notices_due(ticket, now):
             supervisor = parents.get(ticket.handler_code) or ticket.handler_code
-            result = db.session.execute(insert(Notice).values(
+            inserted = db.session.execute(insert(Notice).values(
                 ticket_id=ticket.id, kind=kind, region_code=supervisor, due_at=ticket.due_at, created_at=now,
-            ).on_conflict_do_nothing(index_elements=["ticket_id", "kind", "due_at"]))
-            created[kind] += result.rowcount
+            ).on_conflict_do_nothing(index_elements=["ticket_id", "kind", "due_at"]).returning(Notice.id))
+            created[kind] += len(inserted.all())  # no row comes back when the notice already existed
     db.session.commit()
     return SweepResult(len(tickets), created)
 

@@ -65,6 +65,11 @@ def load_command() -> None:
     for account, created in result.accounts:
         state = "created" if created else "exists"
         click.echo(f"  {account.role.value:<16} {account.phone}  {account.name}  [{state}]")
+    if result.tickets_created:
+        click.echo(f"tickets: {result.tickets_created} created, in every state of the workflow")
+    if result.sample:
+        number, code = result.sample
+        click.echo(f"Track a demo request at /track/ with ticket number {number} and query code {code}")
 
 
 @tickets_cli.command("sweep")

@@ -3,7 +3,7 @@
 import pytest
 
 from portal.extensions import db
-from portal.models import User
+from portal.models import Status, Ticket, User
 
 
 def test_users_create_for_every_role(app, runner):
@@ -44,10 +44,14 @@ def test_demo_load_prints_the_logins_and_is_idempotent(app, runner):
     first = runner.invoke(args=["demo", "load"])
     assert first.exit_code == 0, first.output
     assert "Demo-Portal-2026" in first.output and "19900000003" in first.output and "[created]" in first.output
+    assert "tickets: 13 created" in first.output and "query code" in first.output
     second = runner.invoke(args=["demo", "load"])
     assert "[created]" not in second.output and second.output.count("[exists]") == 8
+    assert "tickets:" not in second.output
     with app.app_context():
         assert db.session.query(User).count() == 8
+        assert {t.status for t in db.session.query(Ticket)} == set(Status)  # every state of the workflow
+        db.session.remove()
 
 
 def test_demo_load_is_refused_in_production(make_app):

@@ -1,18 +1,19 @@
 """Realistic, clearly fictional demo data for `make run`. Loading twice changes nothing.
 
-Later capabilities add their own demo records here (tickets, stations, merchants …).
+Regions, one account per role along a union chain, and grievance tickets in every state of the workflow
+(taken there through the real services). Later capabilities add their own records here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Region, Role
-from portal.services import regions, users
+from portal.models import Channel, Kind, Rating, Region, Role, Ticket
+from portal.services import regions, supervision, tickets, users
 
 # Known to anyone who reads the README, hence refused outside development.
 DEMO_PASSWORD = "Demo-Portal-2026"  # noqa: S105 — published on purpose, for demos only
@@ -44,6 +45,91 @@ ACCOUNTS = [
 class DemoResult:
     regions_created: int
     accounts: list[tuple[DemoAccount, bool]]  # (account, created now)
+    tickets_created: int = 0
+    sample: tuple[str, str] | None = None  # (ticket number, query code) to try tracking with
+
+
+# Fictional requests, each taken through the real workflow to a different state. Steps name the staff
+# member by the region of the union acting: (region, action, *arguments).
+P, C, D, T = "44", "4401", "440106", "440106006"
+SCENARIOS = [
+    ("appeal", "labour.wages", "工地老板拖欠我们班组 3 个月工资，共 12 人，一直说下个月给。", T, "某某建筑劳务公司",
+     3_600_000, 12, 9, [(P, "accept"), (P, "dispatch", C), (C, "accept"), (C, "dispatch", D), (D, "accept"),
+                        (D, "dispatch", T), (T, "accept"),
+                        (T, "reply", "已约谈企业负责人，企业承诺本月 25 日前足额支付工资。", 3_600_000)]),
+    ("consultation", "labour.hours", "外卖平台每天要求在线 12 小时，超时算不算加班？", D, "", None, None,
+     1, []),
+    ("consultation", "security.insurance", "公司试用期不给交社保，这样合法吗？", D, "某某科技有限公司", None, None,
+     2, [(P, "accept")]),
+    ("help", "support.hardship", "孩子生病住院，家里经济困难，想申请困难帮扶。", T, "", None, None,
+     6, [(P, "accept"), (P, "dispatch", C)]),
+    ("appeal", "security.injury", "送餐途中被车撞伤，站点说不算工伤，不给报销。", D, "某某配送站", None, None,
+     8, [(P, "accept"), (P, "dispatch", C), (C, "accept"), (C, "dispatch", D), (D, "accept")]),
+    ("appeal", "labour.dismissal", "公司突然通知我明天不用来了，没有任何补偿。", "440104001", "某某餐饮公司", None, 1,
+     5, [(P, "accept"), (P, "dispatch", C), (C, "accept"), (C, "dispatch", D), (D, "return_up",
+                                                                                "用人单位注册地在越秀区，不属本区管辖。")]),
+    ("appeal", "labour.contract", "入职半年一直没签劳动合同，要求签合同被拒绝。", D, "某某物流公司", None, 1,
+     12, [(P, "accept"), (P, "dispatch", C), (C, "accept"), (C, "request_extension", 30, "需调取考勤和工资记录。")]),
+    ("suggestion", "other.union", "建议在石牌街道多设几个户外劳动者驿站，夏天太热。", T, "", None, None,
+     10, [(P, "accept"), (P, "reply", "感谢建议，已转交天河区总工会，将在明年驿站建设中统筹考虑。")]),
+    ("consultation", "labour.hours", "春节加班工资怎么算？", D, "", None, None,
+     20, [(P, "accept"), (P, "reply", "法定节假日安排工作的，应支付不低于工资 300% 的工资报酬。"),
+          ("worker", "rate", "satisfied")]),
+    ("help", "support.psychological", "最近压力很大，晚上睡不着，想找人聊聊。", D, "", None, None,
+     15, [(P, "accept"), (P, "reply", "已为您预约心理咨询师，将电话联系您。"), ("worker", "rate", "unsatisfied")]),
+    ("consultation", "labour.wages", "想问一下最低工资标准是多少。", D, "", None, None,
+     3, [("worker", "withdraw")]),
+    ("appeal", "labour.wages", "和第一件同一个工地，也被拖欠工资。", T, "某某建筑劳务公司", 300_000, 1,
+     4, [(P, "accept"), (P, "merge", 0)]),
+    ("consultation", "security.insurance", "医保断缴了怎么补？", D, "", None, None,
+     30, [(P, "accept"), (P, "reply", "可携带身份证到社保经办机构办理补缴。"),
+          (P, "return_visit", "basically_satisfied")]),
+]
+
+
+def _load_tickets(now: datetime) -> tuple[int, tuple[str, str] | None]:
+    """Submit and handle the scenario tickets; nothing happens when tickets exist already."""
+    if db.session.scalar(select(Ticket.id).limit(1)) is not None:
+        return 0, None
+    staff = {a.region_code: users.find_user(a.phone) for a in ACCOUNTS if a.role is Role.STAFF}
+    made: list[Ticket] = []
+    sample = None
+    for n, (kind, category, text, place, employer, owed, workers, days_ago, steps) in enumerate(SCENARIOS):
+        at = now - timedelta(days=days_ago, hours=n)
+        receipt = tickets.submit(tickets.Submission(
+            kind=Kind(kind), category=category, description=text, place_code=place, employer=employer,
+            amount_owed_fen=owed, workers_affected=workers, channel=Channel.QR if n % 3 == 0 else Channel.WEB,
+        ), token=f"demo-{n:02d}", now=at)
+        ticket = receipt.ticket
+        for step, (who, action, *args) in enumerate(steps):
+            at_step = at + timedelta(hours=step + 1)
+            ticket = _step(ticket, staff.get(who), action, args, at_step, made)
+        made.append(ticket)
+        if n == 0:
+            sample = (ticket.number, receipt.query_code)
+    return len(made), sample
+
+
+def _step(ticket: Ticket, user, action: str, args: list, at: datetime, made: list[Ticket]) -> Ticket:
+    if action == "accept":
+        return tickets.accept(ticket, user, at)
+    if action == "dispatch":
+        return tickets.dispatch(ticket, user, args[0], "请核实情况，依法依规处理。", at)
+    if action == "reply":
+        return tickets.reply(ticket, user, args[0], at, args[1] if len(args) > 1 else None)
+    if action == "return_up":
+        return tickets.return_up(ticket, user, args[0], at)
+    if action == "request_extension":
+        return tickets.request_extension(ticket, user, args[0], args[1], at)
+    if action == "rate":
+        return tickets.rate(ticket, Rating(args[0]), "", at)
+    if action == "withdraw":
+        return tickets.withdraw(ticket, "问题已自行解决。", at)
+    if action == "merge":
+        return tickets.merge(ticket, user, made[args[0]].id, at)
+    if action == "return_visit":
+        return tickets.record_return_visit(ticket, user, Rating(args[0]), "电话回访，职工表示基本满意。", at)
+    return tickets.close(ticket, user, at)
 
 
 def load(now: datetime, provinces: list[str]) -> DemoResult:
@@ -57,4 +143,6 @@ def load(now: datetime, provinces: list[str]) -> DemoResult:
             users.create_user(phone=account.phone, password=DEMO_PASSWORD, role=account.role, now=now,
                               region_code=account.region_code, name=account.name)
         accounts.append((account, not exists))
-    return DemoResult(created_regions, accounts)
+    count, sample = _load_tickets(now)
+    supervision.sweep(now)
+    return DemoResult(created_regions, accounts, count, sample)

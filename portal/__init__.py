@@ -16,7 +16,7 @@ from portal.database import configure_sqlite, database_uri, engine_options
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 from portal.htmx import add_vary
 
-BLUEPRINTS = ("pages", "accounts", "regions", "grievances", "tracking", "stations", "members", "staff")
+BLUEPRINTS = ("pages", "accounts", "regions", "grievances", "tracking", "stations", "members", "staff", "open311")
 
 
 def create_app(config: Mapping | None = None) -> Flask:

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, redirect, request, url_for
+from flask import abort, g, redirect, request, url_for
 from flask_login import current_user
 
 from portal.errors import wants_json
 from portal.models.user import Role
+from portal.services import open311
 
 PUBLIC = "public"
 SIGNED_IN = "signed_in"
+API_KEY = "api_key"  # partner channels: the key of a registered channel, no cookies (and so no CSRF)
 
 
 def public(view):
@@ -41,3 +43,19 @@ def roles(*allowed: Role):
 
 
 signed_in = roles()
+
+
+def channel_key(view):
+    """A registered partner channel's API key (form field api_key, as Open311 has it, or X-API-Key);
+    the channel is then in g.api_channel. Without a valid key: 403."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        key = request.form.get("api_key") or request.headers.get("X-API-Key")
+        g.api_channel = open311.channel_for_key(key)
+        if g.api_channel is None:
+            abort(403)
+        return view(*args, **kwargs)
+
+    wrapper.access = API_KEY
+    return wrapper

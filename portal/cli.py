@@ -9,12 +9,13 @@ from flask.cli import AppGroup
 from portal.auth import utcnow
 from portal.errors import DomainError
 from portal.models import Role
-from portal.services import demo, regions, supervision, users
+from portal.services import demo, open311, regions, supervision, users
 
 regions_cli = AppGroup("regions", help="The administrative region (jurisdiction) tree.")
 users_cli = AppGroup("users", help="Accounts.")
 demo_cli = AppGroup("demo", help="Demo data for trying the portal.")
 tickets_cli = AppGroup("tickets", help="Grievance tickets.")
+apikeys_cli = AppGroup("apikeys", help="Partner channels of the Open311 API.")
 
 
 def _fail(error: DomainError) -> None:
@@ -80,6 +81,17 @@ def sweep_command() -> None:
     click.echo(f"tickets checked: {result.checked}; notices created: {made}")
 
 
+@apikeys_cli.command("create")
+@click.argument("name")
+def apikey_create_command(name: str) -> None:
+    """Register a partner channel and print its API key (shown this once; only its hash is kept)."""
+    try:
+        channel, key = open311.create_channel(name, utcnow())
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"channel {channel.id} {channel.name}: {key}")
+
+
 def register(app: Flask) -> None:
-    for group in (regions_cli, users_cli, demo_cli, tickets_cli):
+    for group in (regions_cli, users_cli, demo_cli, tickets_cli, apikeys_cli):
         app.cli.add_command(group)

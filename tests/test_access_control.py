@@ -4,7 +4,7 @@ The table below is the review point: adding a route without a declaration, or wi
 listed here, fails the suite.
 """
 
-from portal.access import PUBLIC, SIGNED_IN
+from portal.access import API_KEY, PUBLIC, SIGNED_IN
 from portal.models import Role
 from tests.conftest import csrf_token, login
 
@@ -29,6 +29,12 @@ EXPECTED = {
     "staff.ticket": frozenset({Role.STAFF, Role.ADMIN}),
     "staff.attachment": frozenset({Role.STAFF, Role.ADMIN}),
     "staff.act": frozenset({Role.STAFF}),
+    "open311.discovery": PUBLIC,
+    "open311.services": PUBLIC,
+    "open311.service": PUBLIC,
+    "open311.requests": PUBLIC,
+    "open311.request_detail": PUBLIC,
+    "open311.create_request": API_KEY,
 }
 FRAMEWORK = {"static"}  # Flask's own static files: public by nature
 

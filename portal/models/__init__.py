@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per domain. Importing this package registers every table."""
 
+from portal.models.channel import ApiChannel
 from portal.models.region import Region, RegionLevel
 from portal.models.ticket import (
     CLOSED_STATUSES,
@@ -18,6 +19,6 @@ from portal.models.ticket import (
 from portal.models.user import LoginSession, Role, User
 
 __all__ = [
-    "CLOSED_STATUSES", "OPEN_STATUSES", "Attachment", "Channel", "Counter", "Kind", "LoginSession", "Notice",
-    "NoticeKind", "Rating", "Region", "RegionLevel", "Role", "Status", "Ticket", "TicketEvent", "User",
+    "CLOSED_STATUSES", "OPEN_STATUSES", "ApiChannel", "Attachment", "Channel", "Counter", "Kind", "LoginSession",
+    "Notice", "NoticeKind", "Rating", "Region", "RegionLevel", "Role", "Status", "Ticket", "TicketEvent", "User",
 ]

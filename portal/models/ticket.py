@@ -84,6 +84,8 @@ class Ticket(db.Model):
     contact_name: Mapped[str] = mapped_column(String(64), default="")
     contact_phone: Mapped[str] = mapped_column(String(11), default="")
     member_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    # The partner channel that submitted it through the API, which alone may read its details there.
+    api_channel_id: Mapped[int | None] = mapped_column(ForeignKey("api_channel.id"))
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)

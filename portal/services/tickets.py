@@ -126,6 +126,7 @@ class Submission:
     contact_phone: str = ""
     member_id: int | None = None
     urgent: bool = False
+    api_channel_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -220,8 +221,8 @@ def _new_ticket(sub: Submission, token: str, code: str, now: datetime) -> Ticket
         lat=sub.lat, lng=sub.lng, anonymous=sub.anonymous,
         contact_name="" if sub.anonymous else sub.contact_name.strip(),
         contact_phone="" if sub.anonymous or not sub.contact_phone else normalise_phone(sub.contact_phone),
-        member_id=sub.member_id, urgent=sub.urgent, received_at=now, due_at=due.due_at,
-        due_provisional=due.provisional, period_days=period, updated_at=now,
+        member_id=sub.member_id, api_channel_id=sub.api_channel_id, urgent=sub.urgent, received_at=now,
+        due_at=due.due_at, due_provisional=due.provisional, period_days=period, updated_at=now,
     )
     ticket.events.append(TicketEvent(at=now, action="submitted", to_status=Status.SUBMITTED, actor_kind="worker",
                                      target_region_code=ticket.handler_code, public=True))

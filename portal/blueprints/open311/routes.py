@@ -1,0 +1,70 @@
+"""Open311 GeoReport v2 at /open311/v2/, for partner channels (mini-programs, hotline systems).
+
+JSON only (the spec makes XML optional). Errors are the spec's [{code, description}] array, from
+portal.errors. Reads are public but show details only to the channel that submitted a request.
+"""
+
+from flask import Blueprint, g, jsonify, request, url_for
+
+from portal.access import channel_key, public
+from portal.auth import utcnow
+from portal.extensions import csrf, limiter
+from portal.services import open311
+
+bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
+
+
+def _reader():
+    """The channel reading, if it gave its key; reads work without one."""
+    return open311.channel_for_key(request.args.get("api_key") or request.headers.get("X-API-Key"))
+
+
+@bp.get("/discovery.json")
+@public
+def discovery():
+    endpoint = url_for("open311.services", _external=True).rsplit("/", 1)[0] + "/"
+    return jsonify({"changeset": "2026-11-22T00:00:00Z", "contact": "12351",
+                    "key_service": "Ask the union for a channel key (flask apikeys create NAME).",
+                    "endpoints": [{"specification": "http://wiki.open311.org/GeoReport_v2", "url": endpoint,
+                                   "changeset": "2026-11-22T00:00:00Z", "type": "production",
+                                   "formats": ["application/json"]}]})
+
+
+@bp.get("/services.json")
+@public
+def services():
+    return jsonify(open311.service_list())
+
+
+@bp.get("/services/<code>.json")
+@public
+def service(code: str):
+    return jsonify(open311.service(code))
+
+
+@bp.post("/requests.json")
+@csrf.exempt
+@channel_key
+@limiter.limit("300 per minute", key_func=lambda: f"open311:{g.api_channel.id}")
+def create_request():
+    """Form-encoded as the spec has it, or JSON; an Idempotency-Key header makes a retry return the first."""
+    fields = request.form.to_dict() or (request.get_json(silent=True) or {})
+    receipt = open311.create(g.api_channel, {k: str(v) for k, v in fields.items()},
+                             request.headers.get("Idempotency-Key"), utcnow())
+    body = [{"service_request_id": receipt.ticket.number, "service_notice": None, "account_id": None,
+             "query_code": receipt.query_code}]
+    return jsonify(body), 201 if receipt.created else 200
+
+
+@bp.get("/requests.json")
+@public
+def requests():
+    found = open311.search(open311.parse_search(request.args), utcnow())
+    reader = _reader()
+    return jsonify([open311.serialise(t, reader) for t in found])
+
+
+@bp.get("/requests/<number>.json")
+@public
+def request_detail(number: str):
+    return jsonify([open311.serialise(open311.get(number), _reader())])

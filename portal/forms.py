@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+import secrets
 
-from flask import g
+from flask import current_app, g
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from wtforms import HiddenField, SelectChoice
+from wtforms.validators import ValidationError
 
-from portal.services import evidence
+from portal.services import evidence, taxonomy
 
 YUAN = re.compile(r"\d{1,10}(\.\d{1,2})?")
 CSRF_EXPIRED = _l("For your safety this form had expired. Nothing you typed was lost: "
@@ -52,3 +56,46 @@ def yuan_to_fen(raw: str | None, field_name: str) -> int | None:
         raise ValueError(field_name)
     yuan, _, cents = text.partition(".")
     return int(yuan) * 100 + int(cents.ljust(2, "0"))
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="form-token")
+
+
+def new_form_token() -> str:
+    """A one-time token for a form that creates something: signed and dated, so the server knows it issued
+    it and when; its random part keys the record, so a second post of the same form finds the first."""
+    return _serializer().dumps(secrets.token_urlsafe(18))
+
+
+def read_form_token(signed: str) -> str | None:
+    try:
+        return _serializer().loads(signed or "", max_age=current_app.config["FORM_TOKEN_MAX_AGE"])
+    except (BadSignature, SignatureExpired):
+        return None
+
+
+class OneTimeForm(Form):
+    """A form that creates something (a grievance, a ledger entry): it carries a one-time token, so a double
+    tap, a resubmission or a retry after a lost response finds what the first one created."""
+
+    token = HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.token.data:
+            self.token.data = new_form_token()
+
+    def validate_token(self, field) -> None:
+        if read_form_token(field.data) is None:
+            field.data = new_form_token()
+            raise ValidationError(CSRF_EXPIRED)
+
+    def record_key(self) -> str:
+        return read_form_token(self.token.data) or ""
+
+
+def category_choices() -> list[SelectChoice]:
+    """The taxonomy as grouped options, for every form that asks what a request is about."""
+    return [SelectChoice("", _l("Choose…"))] + [
+        SelectChoice(c.code, c.label, optgroup=group.label) for group in taxonomy.TAXONOMY for c in group.categories]

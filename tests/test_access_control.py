@@ -29,6 +29,7 @@ EXPECTED = {
     "staff.ticket": frozenset({Role.STAFF, Role.ADMIN}),
     "staff.attachment": frozenset({Role.STAFF, Role.ADMIN}),
     "staff.act": frozenset({Role.STAFF}),
+    "staff.ledger_page": frozenset({Role.STAFF}),
     "open311.discovery": PUBLIC,
     "open311.services": PUBLIC,
     "open311.service": PUBLIC,

@@ -9,6 +9,7 @@ from portal.models.ticket import (
     Channel,
     Counter,
     Kind,
+    LedgerEntry,
     Notice,
     NoticeKind,
     Rating,
@@ -19,6 +20,23 @@ from portal.models.ticket import (
 from portal.models.user import LoginSession, Role, User
 
 __all__ = [
-    "CLOSED_STATUSES", "OPEN_STATUSES", "ApiChannel", "Attachment", "Channel", "Counter", "Kind", "LoginSession",
-    "Notice", "NoticeKind", "Rating", "Region", "RegionLevel", "Role", "Status", "Ticket", "TicketEvent", "User",
+    "CLOSED_STATUSES",
+    "OPEN_STATUSES",
+    "ApiChannel",
+    "Attachment",
+    "Channel",
+    "Counter",
+    "Kind",
+    "LedgerEntry",
+    "LoginSession",
+    "Notice",
+    "NoticeKind",
+    "Rating",
+    "Region",
+    "RegionLevel",
+    "Role",
+    "Status",
+    "Ticket",
+    "TicketEvent",
+    "User",
 ]

@@ -182,3 +182,24 @@ class Notice(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     ticket: Mapped[Ticket] = relationship()
+
+
+class LedgerEntry(db.Model):
+    """A contact logged by union staff (台账): a hotline call, a walk-in visit or a letter, answered on the
+    spot or turned into a ticket. Every contact counts on the dashboard, whether or not it became a ticket."""
+
+    __tablename__ = "ledger_entry"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    channel: Mapped[Channel] = mapped_column(_enum(Channel, 10))
+    region_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)  # the union that took it
+    staff_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    kind: Mapped[Kind] = mapped_column(_enum(Kind, 20))
+    category: Mapped[str] = mapped_column(String(40))
+    summary: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text, default="")
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
+    token: Mapped[str] = mapped_column(String(64), unique=True)  # the form's: a double click logs once
+
+    ticket: Mapped[Ticket | None] = relationship()

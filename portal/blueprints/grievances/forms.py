@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import math
-import secrets
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -18,38 +15,15 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from portal.errors import InvalidInput
-from portal.forms import Form, read_uploads, yuan_to_fen
+from portal.forms import OneTimeForm, category_choices, read_uploads, yuan_to_fen
 from portal.models import Channel, Kind
 from portal.services import evidence, taxonomy, tickets
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="grievance-form")
-
-
-def new_form_token() -> str:
-    """Signed and dated, so the server knows it issued the token and when; its random part keys the
-    submission (a second post of the same form finds the first ticket)."""
-    return _serializer().dumps(secrets.token_urlsafe(18))
-
-
-def read_form_token(signed: str) -> str | None:
-    try:
-        return _serializer().loads(signed or "", max_age=current_app.config["FORM_TOKEN_MAX_AGE"])
-    except (BadSignature, SignatureExpired):
-        return None
-
-
-def category_choices() -> list[SelectChoice]:
-    return [SelectChoice("", _l("Choose…"))] + [
-        SelectChoice(c.code, c.label, optgroup=group.label) for group in taxonomy.TAXONOMY for c in group.categories]
-
-
-class GrievanceForm(Form):
-    token = HiddenField()
+class GrievanceForm(OneTimeForm):
     via = HiddenField()  # the QR code the form was opened from, if any
     kind = RadioField(_l("What do you need?"), choices=[
         SelectChoice(k.value, label) for k, label in taxonomy.KIND_LABELS.items()],
@@ -69,17 +43,6 @@ class GrievanceForm(Form):
     evidence = MultipleFileField(_l("Photos or documents (optional)"))
     consent = BooleanField(_l("I agree that the union uses this information to handle my request."),
                            validators=[DataRequired(_l("Please agree, or we cannot handle your request."))])
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not self.token.data:
-            self.token.data = new_form_token()
-
-    def validate_token(self, field) -> None:
-        if read_form_token(field.data) is None:
-            field.data = new_form_token()
-            raise ValidationError(_l("For your safety this form had expired. Nothing you typed was lost: "
-                                     "please check it and send it again."))
 
     def amount_fen(self) -> int | None:
         return yuan_to_fen(self.amount_owed.data, "amount_owed")
@@ -123,9 +86,8 @@ class GrievanceForm(Form):
 
     def try_submit(self, place_code: str | None, member_id: int | None, now) -> tickets.Receipt | None:
         """The receipt, or None with the problems attached to the form."""
-        token = read_form_token(self.token.data)
         try:
-            return tickets.submit(self.submission(place_code, member_id), token=token or "", now=now,
+            return tickets.submit(self.submission(place_code, member_id), token=self.record_key(), now=now,
                                   uploads=self.uploads())
         except ValueError as error:
             self.add_errors({str(error): NUMBER_PROBLEMS.get(str(error), _l("Please check this."))})

@@ -6,9 +6,9 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, IntegerField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
-from portal.forms import Form, yuan_to_fen
-from portal.models import Kind, Status
-from portal.services import taxonomy, tickets
+from portal.forms import Form, OneTimeForm, category_choices, yuan_to_fen
+from portal.models import Channel, Kind, Status
+from portal.services import ledger, taxonomy, tickets
 from portal.vocabulary import RATING_LABELS, STATUS_LABELS
 
 
@@ -56,3 +56,30 @@ class ActionForm(Form):
 
     def recovered_fen(self) -> int | None:
         return yuan_to_fen(self.recovered.data, "recovered")
+
+
+CHANNEL_LABELS = {Channel.HOTLINE: _l("12351 hotline call"), Channel.VISIT: _l("Walk-in visit"),
+                  Channel.MAILBOX: _l("Chairman's mailbox letter")}
+
+
+class LedgerForm(OneTimeForm):
+    channel = RadioField(_l("How did the worker contact you?"), default=Channel.HOTLINE.value,
+                         choices=[SelectChoice(c.value, CHANNEL_LABELS[c]) for c in ledger.CHANNELS])
+    kind = RadioField(_l("What do they need?"), default=Kind.CONSULTATION.value,
+                      choices=[SelectChoice(k.value, label) for k, label in taxonomy.KIND_LABELS.items()])
+    category = SelectField(_l("What is it about?"), choices=category_choices, validate_choice=False)
+    summary = TextAreaField(_l("What the worker said"), validators=[Length(max=tickets.MAX_DESCRIPTION)])
+    answer = TextAreaField(_l("The answer you gave (if answered on the spot)"),
+                           validators=[Length(max=tickets.MAX_NOTE)])
+    to_ticket = BooleanField(_l("Needs handling: create a ticket"))
+    urgent = BooleanField(_l("Urgent: answer today"))
+    caller_name = StringField(_l("Caller's name (optional)"), validators=[Length(max=64)])
+    caller_phone = StringField(_l("Caller's mobile number (optional)"), validators=[Length(max=20)])
+
+    def contact(self, place_code: str) -> ledger.Contact:
+        return ledger.Contact(
+            channel=Channel(self.channel.data) if self.channel.data in {c.value for c in Channel} else Channel.WEB,
+            kind=Kind(self.kind.data) if self.kind.data in {k.value for k in Kind} else Kind.CONSULTATION,
+            category=self.category.data or "", summary=self.summary.data or "", answer=self.answer.data or "",
+            to_ticket=bool(self.to_ticket.data), place_code=place_code, caller_name=self.caller_name.data or "",
+            caller_phone=self.caller_phone.data or "", urgent=bool(self.urgent.data))

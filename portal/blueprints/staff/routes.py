@@ -10,11 +10,13 @@ from flask_login import current_user
 from portal import vocabulary
 from portal.access import roles
 from portal.auth import utcnow
-from portal.blueprints.staff.forms import ActionForm, InboxFilters
+from portal.blueprints.regions.picker import build_picker
+from portal.blueprints.staff.forms import ActionForm, InboxFilters, LedgerForm
 from portal.errors import DomainError
+from portal.forms import rerender_on_csrf_error
 from portal.htmx import redirect_after_post, render_page_or_partial
 from portal.models import Role, Ticket
-from portal.services import evidence, regions, supervision, tickets
+from portal.services import evidence, ledger, regions, supervision, tickets
 
 bp = Blueprint("staff", __name__)
 
@@ -83,6 +85,24 @@ def act(ticket_id: int, action: str):
     flash(_("Done."), "success")
     return redirect_after_post(url_for("staff.index") if action in LEAVES else url_for("staff.ticket",
                                                                                        ticket_id=ticket_id))
+
+
+@bp.route("/staff/ledger", methods=["GET", "POST"])
+@roles(Role.STAFF)
+@rerender_on_csrf_error
+def ledger_page():
+    """Log a call, visit or letter; one that needs handling becomes a ticket whose code is read out."""
+    form, picker = LedgerForm(), build_picker(request.form)
+    if "refresh_place" not in request.form and form.validate_on_submit():
+        try:
+            logged = ledger.log(current_user, form.contact(picker.chosen.code if picker.chosen else ""),
+                                form.record_key(), utcnow())
+        except DomainError as error:
+            form.form_errors.extend(str(message) for message in error.fields.values() or [error.message])
+        else:
+            return render_template("staff/ledger_done.html", logged=logged)
+    status = 422 if form.is_submitted() and "refresh_place" not in request.form else 200
+    return render_template("staff/ledger.html", form=form, picker=picker, entries=ledger.recent(current_user)), status
 
 
 @bp.get("/staff/tickets/<int:ticket_id>/files/<int:file_id>")

@@ -1,12 +1,16 @@
-"""Engine settings that make SQLite safe for a multi-process web server, and the database URL choice."""
+"""Engine settings that make SQLite safe for a multi-process web server, the database URL choice, and
+the one way a service starts writing (`command`, `begin_write`)."""
 
+from functools import wraps
 from pathlib import Path
 
-from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+from portal.extensions import db
+
+WRITING = "writing"  # Session.info flag: this session's transaction holds the write lock
 
 
 def database_uri(url: str | None, instance_path: str) -> str:
@@ -26,13 +30,7 @@ def engine_options(uri: str, busy_timeout_ms: int) -> dict:
 
 
 def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
-    """WAL, foreign keys, a busy timeout, and IMMEDIATE write transactions.
-
-    A DEFERRED transaction that has read and then writes fails at once with "database is locked" when
-    another connection committed meanwhile, whatever the busy timeout; beginning IMMEDIATE takes the write
-    lock up front, where the busy timeout applies. Reads in safe-method requests stay DEFERRED so they never
-    queue behind writers. A connection may force the mode with execution_options(sqlite_begin=...).
-    """
+    """WAL, foreign keys, a busy timeout; transactions begin DEFERRED unless begin_write asks otherwise."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -46,8 +44,40 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        mode = connection.get_execution_options().get("sqlite_begin")
-        if mode is None:
-            reading = has_request_context() and request.method in SAFE_METHODS
-            mode = "DEFERRED" if reading else "IMMEDIATE"
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        connection.exec_driver_sql(f"BEGIN {connection.get_execution_options().get('sqlite_begin', 'DEFERRED')}")
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _write_ended(session):
+    session.info.pop(WRITING, None)
+
+
+def begin_write() -> None:
+    """Start the caller's write transaction; a no-op inside one already.
+
+    On SQLite a DEFERRED transaction that has read and then writes fails at once with "database is
+    locked" when another connection committed meanwhile, whatever the busy timeout. So a command first
+    ends the read transaction it may be in (reads only: nothing to lose) and begins IMMEDIATE, taking the
+    write lock up front, where the busy timeout applies. Work that needs no lock (checking and re-encoding
+    photos) belongs before this call; page rendering after the commit reads without the lock.
+    """
+    session = db.session()  # this context's Session itself (the scoped proxy lacks in_transaction)
+    if session.info.get(WRITING):
+        return
+    if session.in_transaction():
+        session.commit()
+    options = {"sqlite_begin": "IMMEDIATE"} if db.engine.dialect.name == "sqlite" else {}
+    session.connection(execution_options=options)
+    session.info[WRITING] = True
+
+
+def command(func):
+    """A service function that changes state: it runs in one write transaction, which it commits."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        begin_write()
+        return func(*args, **kwargs)
+
+    return wrapper

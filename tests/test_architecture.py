@@ -89,3 +89,23 @@ def test_views_are_thin():
                 body = node.body[1:] if ast.get_docstring(node) else node.body
                 length = body[-1].end_lineno - body[0].lineno + 1
                 assert length <= 15, f"{path.parent.name}.{node.name} has {length} lines; move rules to a service"
+
+
+# Service functions that commit without beginning their write transaction first, and why.
+BEST_EFFORT_WRITES = {"portal.services.users.resume_session"}  # records activity if no writer is busy
+
+
+def test_every_service_that_commits_begins_its_write_transaction():
+    """On SQLite a transaction that reads and then writes must begin IMMEDIATE (portal.database)."""
+    for name, path in modules().items():
+        if not name.startswith("portal.services"):
+            continue
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if not isinstance(node, ast.FunctionDef) or node.name.startswith("_"):
+                continue
+            source = ast.unparse(node)
+            commits = "db.session.commit()" in source or "_apply(" in source
+            decorated = any(getattr(d, "id", None) == "command" for d in node.decorator_list)
+            declared = decorated or "begin_write()" in source
+            if commits and f"{name}.{node.name}" not in BEST_EFFORT_WRITES:
+                assert declared, f"{name}.{node.name} commits: decorate it with @command or call begin_write()"

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from portal.database import begin_write
 from portal.errors import InvalidInput, PermissionDenied
 from portal.extensions import db
 from portal.models import Channel, Kind, LedgerEntry, Role, User
@@ -66,6 +67,7 @@ def log(user: User, contact: Contact, token: str, now: datetime) -> Logged:
             channel=contact.channel, anonymous=not (contact.caller_name or contact.caller_phone),
             contact_name=contact.caller_name, contact_phone=contact.caller_phone, urgent=contact.urgent),
             token=f"ledger:{token}", now=now)
+    begin_write()  # after the ticket's own transaction, if any
     entry = LedgerEntry(at=now, channel=contact.channel, region_code=user.region_code, staff_id=user.id,
                         kind=contact.kind, category=contact.category, summary=contact.summary.strip(),
                         answer=contact.answer.strip(), ticket_id=receipt.ticket.id if receipt else None, token=token)

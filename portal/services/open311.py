@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from portal.database import command
 from portal.errors import InvalidInput, NotFound
 from portal.extensions import db
 from portal.models import OPEN_STATUSES, ApiChannel, Channel, Kind, Region, RegionLevel, Ticket
@@ -32,6 +33,7 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+@command
 def create_channel(name: str, now: datetime) -> tuple[ApiChannel, str]:
     """Register a partner channel; its key is returned once and only its hash is kept."""
     name = name.strip()

@@ -15,6 +15,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import ColumnElement, and_, func, or_, select
 
+from portal.database import command
 from portal.errors import InvalidInput, NotFound
 from portal.extensions import db
 from portal.models import Region, RegionLevel
@@ -94,6 +95,7 @@ def read_dataset(provinces: list[str] | None, data_dir: Path = DATA_DIR) -> list
     return rows
 
 
+@command
 def import_regions(provinces: list[str] | None, data_dir: Path = DATA_DIR) -> ImportResult:
     """Insert or update the regions of the given provinces; running it again changes nothing."""
     rows = read_dataset(provinces, data_dir)
@@ -113,6 +115,7 @@ def import_regions(provinces: list[str] | None, data_dir: Path = DATA_DIR) -> Im
                 setattr(region, k, v)
             updated += 1
     db.session.commit()
+    forget_tree()
     return ImportResult(created, updated, len(rows) - created - updated)
 
 
@@ -129,17 +132,51 @@ def get_region(code: str) -> Region:
     return region
 
 
-def children(code: str | None) -> list[Region]:
+@dataclass(frozen=True)
+class Place:
+    """A region as the tree queries return it: read-only, shared by every request of the process."""
+
+    code: str
+    name: str
+    level: RegionLevel
+    parent_code: str | None
+
+
+_tree: dict[str, Place] = {}
+_children: dict[str | None, list[Place]] = {}
+
+
+def _load_tree() -> None:
+    """The whole tree, once per process: it changes only through `flask regions import`, which clears it.
+    (Other running processes pick an import up when they restart.)"""
+    if _tree:
+        return
+    rows = db.session.execute(select(Region.code, Region.name, Region.level, Region.parent_code)
+                              .order_by(Region.code)).all()
+    for code, name, level, parent in rows:
+        place = Place(code, name, RegionLevel(level), parent)
+        _tree[code] = place
+        _children.setdefault(parent, []).append(place)
+
+
+def forget_tree() -> None:
+    _tree.clear()
+    _children.clear()
+
+
+def children(code: str | None) -> list[Place]:
     """Direct children of a region, or the provinces when `code` is None, in code order."""
-    query = select(Region).where(Region.parent_code == code if code else Region.parent_code.is_(None))
-    return list(db.session.scalars(query.order_by(Region.code)))
+    _load_tree()
+    return list(_children.get(code or None, []))
 
 
-def ancestry(region: Region) -> list[Region]:
-    """The path from the province down to `region` itself."""
-    path = [region]
-    while path[0].parent_code:
-        path.insert(0, get_region(path[0].parent_code))
+def ancestry(region) -> list[Place]:
+    """The path from the province down to `region` (anything with a .code) itself."""
+    _load_tree()
+    path, code = [], region.code
+    while code is not None and code in _tree:
+        path.insert(0, _tree[code])
+        code = _tree[code].parent_code
     return path
 
 
@@ -153,9 +190,10 @@ PLACE_LEVELS = frozenset({RegionLevel.DISTRICT, RegionLevel.TOWN})
 
 def is_place_code(code: str) -> bool:
     """A district or town of the configured tree, e.g. the code on a workplace's QR poster."""
-    region = db.session.get(Region, code) if code and len(code) <= 12 else None
-    return (region is not None and region.level in PLACE_LEVELS
-            and is_within(region.code, current_app.config["ROOT_REGION"]))
+    _load_tree()
+    place = _tree.get(code or "")
+    return (place is not None and place.level in PLACE_LEVELS
+            and is_within(place.code, current_app.config["ROOT_REGION"]))
 
 
 def count_regions(code: str | None = None) -> dict[RegionLevel, int]:

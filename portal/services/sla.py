@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -31,8 +32,10 @@ class Deadline:
         return (self.due_at.astimezone(SHANGHAI) - timedelta(microseconds=1)).date()
 
 
+@lru_cache(maxsize=8192)
 def is_working_day(day: date) -> tuple[bool, bool]:
-    """(working, provisional) for a Shanghai calendar date."""
+    """(working, provisional) for a Shanghai calendar date. Cached: chinesecalendar scans its tables on every
+    call, and a page of deadlines asks about the same few weeks again and again."""
     try:
         return chinese_calendar.is_workday(day), False
     except NotImplementedError:
@@ -82,4 +85,10 @@ def is_overdue(due: Deadline, now: datetime) -> bool:
 
 def is_due_soon(due: Deadline, now: datetime) -> bool:
     """At most one working day left, and not yet overdue."""
-    return not is_overdue(due, now) and working_days_left(due, now) <= 1
+    if is_overdue(due, now):
+        return False
+    today, last, left = local_date(now), due.last_day, 0
+    while last > today and left <= 1:  # count down from the last day; two working days are enough to say no
+        left += is_working_day(last)[0]
+        last -= timedelta(days=1)
+    return left <= 1

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from portal.database import command
 from portal.extensions import db
 from portal.models import OPEN_STATUSES, Notice, NoticeKind, Region, Ticket, User
 from portal.services import sla
@@ -41,6 +42,7 @@ class SweepResult:
     created: dict[NoticeKind, int]
 
 
+@command
 def sweep(now: datetime) -> SweepResult:
     tickets = db.session.scalars(select(Ticket).where(Ticket.status.in_(OPEN_STATUSES),
                                                       Ticket.due_at <= now + LOOKAHEAD)).all()

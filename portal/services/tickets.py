@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
+from portal.database import begin_write, command
 from portal.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from portal.extensions import db
 from portal.models import (
@@ -192,6 +193,7 @@ def submit(sub: Submission, *, token: str, now: datetime, uploads: list[evidence
         raise InvalidInput(fields=problems)
     stored = evidence.store(ready)  # first: if a write fails, nothing has touched the database
     try:
+        begin_write()
         ticket = _new_ticket(sub, token, code, now)
         _attach(ticket, ticket.events[0], stored, now)
         db.session.commit()
@@ -328,12 +330,14 @@ def _required(note: str, field_name: str = "note") -> str:
     return note
 
 
+@command
 def accept(ticket: Ticket, user: User, now: datetime) -> Ticket:
     _handler_staff(ticket, user)
     to = Status.ACCEPTED if ticket.status is Status.SUBMITTED else Status.IN_PROGRESS
     return _apply(ticket, ALLOWED["accept"], Change("accepted", to), now, user, "staff")
 
 
+@command
 def dispatch(ticket: Ticket, user: User, target_code: str, note: str, now: datetime) -> Ticket:
     """Down one level only (逐级下派), to a union directly below the handling one."""
     _handler_staff(ticket, user)
@@ -345,6 +349,7 @@ def dispatch(ticket: Ticket, user: User, target_code: str, note: str, now: datet
     return _apply(ticket, ALLOWED["dispatch"], change, now, user, "staff")
 
 
+@command
 def return_up(ticket: Ticket, user: User, reason: str, now: datetime) -> Ticket:
     """A case that is not this union's goes back to the one above, with the reason."""
     _handler_staff(ticket, user)
@@ -356,6 +361,7 @@ def return_up(ticket: Ticket, user: User, reason: str, now: datetime) -> Ticket:
     return _apply(ticket, ALLOWED["return_up"], change, now, user, "staff")
 
 
+@command
 def report_up(ticket: Ticket, user: User, result: str, now: datetime) -> Ticket:
     """A union below reports its result; the union above replies to the worker or sends it down again."""
     _handler_staff(ticket, user)
@@ -367,6 +373,7 @@ def report_up(ticket: Ticket, user: User, result: str, now: datetime) -> Ticket:
     return _apply(ticket, ALLOWED["report_up"], change, now, user, "staff")
 
 
+@command
 def reply(ticket: Ticket, user: User, text: str, now: datetime, recovered_fen: int | None = None) -> Ticket:
     """The answer the worker reads."""
     _handler_staff(ticket, user)
@@ -379,6 +386,7 @@ def reply(ticket: Ticket, user: User, text: str, now: datetime, recovered_fen: i
     return _apply(ticket, ALLOWED["reply"], change, now, user, "staff")
 
 
+@command
 def request_extension(ticket: Ticket, user: User, days: int, reason: str, now: datetime) -> Ticket:
     """Ask the level above for a longer period (at most 30 working days in all)."""
     _handler_staff(ticket, user)
@@ -391,6 +399,7 @@ def request_extension(ticket: Ticket, user: User, days: int, reason: str, now: d
     return _apply(ticket, ALLOWED["request_extension"], change, now, user, "staff")
 
 
+@command
 def decide_extension(ticket: Ticket, user: User, approve: bool, note: str, now: datetime) -> Ticket:
     """The union above the handling one decides; the root union decides for itself."""
     handler = db.session.get(Region, ticket.handler_code)
@@ -424,12 +433,14 @@ def _rating_change(ticket: Ticket, rating: Rating, comment: str, now: datetime, 
     return Change(action, Status.CLOSED, comment, values=values | {"closed_at": now})
 
 
+@command
 def rate(ticket: Ticket, rating: Rating, comment: str, now: datetime) -> Ticket:
     """The worker rates the reply (the return visit done by the worker); the caller checked the code."""
     return _apply(ticket, ALLOWED["rate"], _rating_change(ticket, Rating(rating), comment, now, "rated"), now,
                   None, "worker")
 
 
+@command
 def record_return_visit(ticket: Ticket, user: User, rating: Rating, comment: str, now: datetime) -> Ticket:
     """Staff record what the worker said on the return-visit call; a satisfied case then waits to be closed."""
     _handler_staff(ticket, user)
@@ -440,12 +451,14 @@ def record_return_visit(ticket: Ticket, user: User, rating: Rating, comment: str
     return _apply(ticket, ALLOWED["return_visit"], change, now, user, "staff")
 
 
+@command
 def close(ticket: Ticket, user: User, now: datetime) -> Ticket:
     _handler_staff(ticket, user)
     return _apply(ticket, ALLOWED["close"], Change("closed", Status.CLOSED, values={"closed_at": now}), now,
                   user, "staff")
 
 
+@command
 def withdraw(ticket: Ticket, reason: str, now: datetime) -> Ticket:
     """The worker withdraws the request, before the union accepts it."""
     return _apply(ticket, ALLOWED["withdraw"], Change("withdrawn", Status.WITHDRAWN, reason,
@@ -461,6 +474,7 @@ def add_information(ticket: Ticket, text: str, now: datetime, uploads: list[evid
         raise InvalidInput(fields={"evidence": _l("This case already has as many files as it can hold.")})
     stored = evidence.store(ready)
     try:
+        begin_write()
         return _apply(ticket, ALLOWED["add_information"], Change("information_added", None, _required(text),
                                                                  files=stored), now, None, "worker")
     except BaseException:
@@ -468,6 +482,7 @@ def add_information(ticket: Ticket, text: str, now: datetime, uploads: list[evid
         raise
 
 
+@command
 def merge(ticket: Ticket, user: User, into_id: int, now: datetime) -> Ticket:
     """Close a duplicate into another open case this union can see."""
     _handler_staff(ticket, user)

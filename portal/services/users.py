@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from portal.database import begin_write, command
 from portal.errors import AuthenticationFailed, InvalidInput, NotFound
 from portal.extensions import db
 from portal.models import LoginSession, Region, Role, User
@@ -63,6 +64,7 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
+@command
 def create_user(
     *, phone: str, password: str, role: Role | str, now: datetime,
     region_code: str | None = None, name: str = "",
@@ -101,6 +103,7 @@ def authenticate(phone: str, password: str, now: datetime) -> User:
     stored = user.password_hash if user else _dummy_hash()
     if not check_password_hash(stored, password) or user is None or not user.active:
         raise AuthenticationFailed()
+    begin_write()  # only now: the hash above takes tens of milliseconds and needs no lock
     user.last_login_at = now
     db.session.commit()
     return user
@@ -120,6 +123,7 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@command
 def start_session(user: User, now: datetime, remember: bool = False) -> str:
     """Open a login session and return its token for the browser to hold."""
     remember = remember and user.role in REMEMBERABLE
@@ -160,12 +164,14 @@ def resume_session(token: str, now: datetime) -> User | None:
     return user
 
 
+@command
 def end_session(token: str, now: datetime) -> None:
     db.session.execute(update(LoginSession).where(LoginSession.token_hash == _digest(token),
                                                   LoginSession.revoked_at.is_(None)).values(revoked_at=now))
     db.session.commit()
 
 
+@command
 def set_active(user_id: int, active: bool, now: datetime) -> User:
     """Enable or disable an account; disabling ends every session it has."""
     user = db.session.get(User, user_id)

@@ -1,5 +1,5 @@
-"""The engine policy: SQLite in WAL with foreign keys and a busy timeout, write transactions beginning
-IMMEDIATE. These build their own SQLite database, so they run in the PostgreSQL pass too."""
+"""The engine policy: SQLite in WAL with foreign keys and a busy timeout; reads DEFERRED, commands'
+write transactions IMMEDIATE. These build their own SQLite database, so they run in the PostgreSQL pass too."""
 
 import threading
 import time
@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from portal.database import database_uri
+from portal.database import begin_write, command, database_uri
 from portal.extensions import db
 
 
@@ -49,18 +49,25 @@ def _begins(app, run) -> list[str]:
     return seen
 
 
-def test_page_reads_begin_deferred_and_everything_else_immediate(sqlite_app):
-    def query():
+def test_reads_begin_deferred_and_commands_immediate(sqlite_app):
+    def read():
         db.session.execute(text("SELECT 1"))
         db.session.rollback()
 
-    def in_request(method):
-        with sqlite_app.test_request_context("/", method=method):
-            query()
+    def read_in_a_post():
+        with sqlite_app.test_request_context("/", method="POST"):
+            read()
 
-    assert _begins(sqlite_app, query) == ["BEGIN IMMEDIATE"]  # CLI commands, services outside a request
-    assert _begins(sqlite_app, lambda: in_request("GET")) == ["BEGIN DEFERRED"]
-    assert _begins(sqlite_app, lambda: in_request("POST")) == ["BEGIN IMMEDIATE"]
+    def read_then_command():
+        db.session.execute(text("SELECT 1"))
+        begin_write()  # ends the read transaction, then takes the write lock
+        begin_write()  # already writing: nothing happens
+        db.session.execute(text("INSERT INTO counter VALUES (7)"))
+        db.session.commit()
+
+    assert _begins(sqlite_app, read) == ["BEGIN DEFERRED"]
+    assert _begins(sqlite_app, read_in_a_post) == ["BEGIN DEFERRED"]  # a POST's reads take no lock
+    assert _begins(sqlite_app, read_then_command) == ["BEGIN DEFERRED", "BEGIN IMMEDIATE"]
 
 
 def test_deferred_read_then_write_fails_at_once_whatever_the_timeout(sqlite_app):
@@ -78,21 +85,25 @@ def test_deferred_read_then_write_fails_at_once_whatever_the_timeout(sqlite_app)
             assert time.monotonic() - started < 1.0  # it did not wait for the 3 s timeout
 
 
-def test_immediate_read_then_write_transactions_queue_instead_of_failing(sqlite_app):
+def test_commands_that_read_then_write_queue_instead_of_failing(sqlite_app):
     errors, threads = [], []
 
+    @command
     def increment():
+        n = db.session.execute(text("SELECT coalesce(max(n), 0) FROM counter")).scalar()
+        db.session.execute(text("INSERT INTO counter VALUES (:n)"), {"n": n + 1})
+        db.session.commit()
+
+    def worker():
         try:
             for _ in range(25):
                 with sqlite_app.app_context():
-                    n = db.session.execute(text("SELECT coalesce(max(n), 0) FROM counter")).scalar()
-                    db.session.execute(text("INSERT INTO counter VALUES (:n)"), {"n": n + 1})
-                    db.session.commit()
+                    increment()
         except Exception as error:  # noqa: BLE001 — collected and asserted below
             errors.append(error)
 
     for _ in range(4):
-        threads.append(threading.Thread(target=increment))
+        threads.append(threading.Thread(target=worker))
         threads[-1].start()
     for t in threads:
         t.join(timeout=60)

@@ -65,6 +65,7 @@ def test_other_provinces_import_with_the_same_command(ctx):
         for level in ("district", "city", "province"):
             db.session.execute(delete(Region).where(regions.within(Region.code, "64"), Region.level == level))
         db.session.commit()
+        regions.forget_tree()
 
 
 def test_unknown_province_is_refused(ctx):

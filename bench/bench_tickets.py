@@ -1,0 +1,271 @@
+"""Grievances at scale: a real gunicorn (2 workers) on SQLite with N generated tickets (default 1,000,000).
+
+Measured in one run, over real HTTP on 127.0.0.1:
+  baseline   GET /healthz (one trivial query): the "hello world" every figure is divided by
+  tracking   POST /track/ with a ticket number and query code (the worker's look-up)
+  inbox      GET /staff/ first page for province staff (all tickets), unfiltered and filtered, and for a
+             district's staff
+  submit     POST /grievances/ from 64 concurrent clients: submissions per second, errors, lost tickets
+Targets (issue 3): tracking and inbox p95 ≤ 5x baseline p95; ≥ 150 submissions/s, none lost.
+
+Usage: .venv/bin/python bench/bench_tickets.py [--tickets 1000000] [--requests 200] [--seconds 20]
+Every loop is bounded in count and time; the server is stopped by its PID at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import http.client
+import json
+import os
+import random
+import re
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import insert, select  # noqa: E402
+
+from portal import create_app  # noqa: E402
+from portal.extensions import db  # noqa: E402
+from portal.forms import new_form_token  # noqa: E402
+from portal.models import Counter, Kind, Region, RegionLevel, Role, Status, Ticket  # noqa: E402
+from portal.services import regions, sla, taxonomy, tickets, users  # noqa: E402
+
+PASSWORD = "Bench-Password-1"
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def generate(app, count: int) -> list[tuple[str, str]]:
+    """Insert `count` tickets spread over two years (nine in ten closed); return some (number, code) pairs."""
+    rng = random.Random(12351)
+    now = datetime.now(UTC)
+    with app.app_context():
+        places = db.session.scalars(select(Region.code).where(Region.level == RegionLevel.TOWN)).all()
+        handlers = db.session.scalars(select(Region.code).where(Region.level != RegionLevel.TOWN)).all()
+        codes = list(taxonomy.CATEGORIES)
+        samples, batch, per_day = [], [], {}
+        for n in range(count):
+            received = now - timedelta(seconds=rng.randrange(0, 730 * 86400))
+            day = sla.local_date(received).strftime("%Y%m%d")
+            per_day[day] = per_day.get(day, 0) + 1
+            number = f"44-{day}-{per_day[day]:04d}"
+            token = f"bench-{n}"
+            code = tickets.query_code_for(token)
+            closed = rng.random() < 0.9
+            kind = rng.choice(list(Kind))
+            batch.append({
+                "number": number, "query_code_hash": hashlib.sha256(tickets.normalise_code(code).encode()).hexdigest(),
+                "submission_token": token, "kind": kind, "category": rng.choice(codes), "channel": "web",
+                "status": Status.CLOSED if closed else rng.choice([Status.SUBMITTED, Status.IN_PROGRESS,
+                                                                    Status.DISPATCHED, Status.REPLIED]),
+                "place_code": rng.choice(places), "handler_code": rng.choice(handlers), "description": "欠薪 " * 20,
+                "employer": f"某某公司{n % 5000}", "anonymous": True, "contact_name": "", "contact_phone": "",
+                "urgent": False, "received_at": received, "due_at": received + timedelta(days=7),
+                "due_provisional": False, "period_days": 5, "rating_comment": "", "reopen_count": 0,
+                "updated_at": received,
+            })
+            if n % 50_000 == 7:
+                samples.append((number, code))
+            if len(batch) == 50_000:
+                db.session.execute(insert(Ticket), batch)
+                db.session.commit()
+                batch = []
+        if batch:
+            db.session.execute(insert(Ticket), batch)
+        # advance each day's number sequence past the generated tickets, as real submissions would have
+        db.session.execute(insert(Counter), [{"name": f"ticket:{day}", "value": n} for day, n in per_day.items()])
+        db.session.commit()
+        db.session.execute(db.text("ANALYZE"))
+        db.session.commit()
+        for phone, region in (("13900000001", "44"), ("13900000003", "440106")):
+            users.create_user(phone=phone, password=PASSWORD, role=Role.STAFF, region_code=region, now=now)
+        db.session.remove()
+    return samples
+
+
+class Client:
+    """One keep-alive HTTP connection with a cookie jar of one session."""
+
+    def __init__(self, port: int):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, str]:
+        headers = {"Host": "127.0.0.1"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        data = None
+        if body is not None:
+            data = urllib.parse.urlencode(body)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        self.conn.request(method, path, body=data, headers=headers)
+        response = self.conn.getresponse()
+        text = response.read().decode()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            self.cookies[name] = rest.split(";", 1)[0]
+        return response.status, text
+
+    def csrf(self, path: str) -> str:
+        return CSRF.search(self.request("GET", path)[1]).group(1)
+
+
+def timed(run, repeat: int, seconds: float) -> list[float]:
+    values, deadline = [], time.monotonic() + seconds
+    for _ in range(repeat):
+        if time.monotonic() > deadline:
+            break
+        started = time.perf_counter()
+        run()
+        values.append((time.perf_counter() - started) * 1000)
+    return values
+
+
+def pct(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
+
+
+def submissions(port: int, app, clients: int, seconds: float) -> tuple[int, int, list[str]]:
+    """64 concurrent clients post grievances for `seconds`; return (ok, errors, numbers received)."""
+    numbers, errors, lock, first_error = [], [0], threading.Lock(), []
+    deadline = time.monotonic() + seconds
+
+    def worker():
+        client = Client(port)
+        csrf = client.csrf("/grievances/")
+        with app.test_request_context():
+            tokens = [new_form_token() for _ in range(2000)]
+        for token in tokens:
+            if time.monotonic() > deadline:
+                return
+            status, text = client.request("POST", "/grievances/", {
+                "csrf_token": csrf, "token": token, "kind": "appeal", "category": "labour.wages",
+                "description": "工地拖欠工资", "city": "4401", "district": "440106", "town": "440106006",
+                "anonymous": "y", "consent": "y"})
+            found = re.search(r"44-\d{8}-\d{4}", text) if status == 200 else None
+            with lock:
+                if found:
+                    numbers.append(found.group(0))
+                else:
+                    errors[0] += 1
+                    if not first_error:
+                        first_error.append(f"{status}: " + " ".join(re.findall(r'class="(?:error|alert)"[^>]*>(.*?)<',
+                                                                                 text, re.S))[:200])
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=seconds + 60)
+    if first_error:
+        print("first failed submission:", first_error[0], flush=True)
+    return len(numbers), errors[0], numbers
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--clients", type=int, default=64)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="portal-bench-"))
+    env = os.environ | {"PORTAL_ENVIRONMENT": "development", "PORTAL_SECRET_KEY": secrets.token_hex(32),
+                        "PORTAL_DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
+                        "PORTAL_UPLOAD_DIR": str(tmp / "uploads"), "FLASK_APP": "wsgi",
+                        # the benchmark is one address sending thousands of requests: lift the per-address limits
+                        "PORTAL_SUBMIT_LIMIT_PER_ADDRESS": "1000000 per hour",
+                        "PORTAL_LOOKUP_LIMIT_PER_ADDRESS": "1000000 per hour"}
+    os.environ.update(env)
+    app = create_app()
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], cwd=ROOT, env=env, check=True,
+                   capture_output=True)
+    with app.app_context():
+        regions.import_regions(["44"])
+        db.session.remove()
+    samples = generate(app, args.tickets)
+    print(f"generated {args.tickets:,} tickets in {time.monotonic() - started:.0f} s", flush=True)
+
+    port = 18000 + os.getpid() % 1000
+    log = (tmp / "server.log").open("w")
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+                               "--no-control-socket", "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=log)
+    print(f"server log: {tmp / 'server.log'}", flush=True)
+    try:
+        for _ in range(100):
+            try:
+                if Client(port).request("GET", "/healthz")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        results = measure(app, port, samples, args)
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+    print(json.dumps(results, ensure_ascii=False, indent=2))
+
+
+def measure(app, port: int, samples, args) -> dict:
+    worker, province, district = Client(port), Client(port), Client(port)
+    for client, phone in ((province, "13900000001"), (district, "13900000003")):
+        token = client.csrf("/login")
+        assert client.request("POST", "/login", {"phone": phone, "password": PASSWORD, "csrf_token": token})[0] == 303
+    csrf = worker.csrf("/track/")
+    rng = random.Random(1)
+
+    def look_up():
+        number, code = rng.choice(samples)
+        status, _ = worker.request("POST", "/track/", {"number": number, "code": code, "csrf_token": csrf})
+        assert status == 303, status
+
+    def page(client, path):
+        def run():
+            status, _ = client.request("GET", path)
+            assert status == 200, (path, status)
+        return run
+
+    runs = {
+        "baseline (GET /healthz)": page(worker, "/healthz"),
+        "tracking look-up (POST /track/)": look_up,
+        "inbox, province, first page": page(province, "/staff/"),
+        "inbox, province, open appeals": page(province, "/staff/?status=open&kind=appeal"),
+        "inbox, province, search employer": page(province, "/staff/?q=%E6%9F%90%E6%9F%90%E5%85%AC%E5%8F%B84242"),
+        "inbox, district, first page": page(district, "/staff/"),
+    }
+    for run in runs.values():  # warm both workers
+        for _ in range(4):
+            run()
+    out = {}
+    for name, run in runs.items():
+        values = timed(run, args.requests, args.seconds)
+        out[name] = {"n": len(values), "p50_ms": round(pct(values, 50), 2), "p95_ms": round(pct(values, 95), 2)}
+    base = out["baseline (GET /healthz)"]["p95_ms"]
+    for figures in out.values():
+        figures["p95_vs_baseline"] = round(figures["p95_ms"] / base, 1)
+    before = time.monotonic()
+    ok, errors, numbers = submissions(port, app, args.clients, args.seconds)
+    elapsed = time.monotonic() - before
+    with app.app_context():
+        stored = db.session.scalar(select(db.func.count()).select_from(Ticket).where(Ticket.number.in_(numbers[:5000])))
+        db.session.remove()
+    out["submissions"] = {"clients": args.clients, "seconds": round(elapsed, 1), "ok": ok, "errors": errors,
+                          "per_second": round(ok / elapsed, 1), "unique_numbers": len(set(numbers)),
+                          "checked_stored": f"{stored} of {min(len(numbers), 5000)}"}
+    return out
+
+
+if __name__ == "__main__":
+    main()

@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 from portal.auth import utcnow
 from portal.errors import DomainError
 from portal.models import Role
-from portal.services import demo, open311, regions, supervision, users
+from portal.services import demo, open311, regions, supervision, tickets, users
 
 regions_cli = AppGroup("regions", help="The administrative region (jurisdiction) tree.")
 users_cli = AppGroup("users", help="Accounts.")
@@ -90,6 +90,12 @@ def apikey_create_command(name: str) -> None:
     except DomainError as error:
         _fail(error)
     click.echo(f"channel {channel.id} {channel.name}: {key}")
+
+
+@tickets_cli.command("recount")
+def recount_command() -> None:
+    """Rebuild the per-union status counts from the tickets (after a bulk import, or to check them)."""
+    click.echo(f"ticket counts rebuilt: {tickets.recount()} rows")
 
 
 def register(app: Flask) -> None:

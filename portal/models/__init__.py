@@ -15,6 +15,7 @@ from portal.models.ticket import (
     Rating,
     Status,
     Ticket,
+    TicketCount,
     TicketEvent,
 )
 from portal.models.user import LoginSession, Role, User
@@ -37,6 +38,7 @@ __all__ = [
     "Role",
     "Status",
     "Ticket",
+    "TicketCount",
     "TicketEvent",
     "User",
 ]

@@ -17,10 +17,12 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, false, func, or_, select, true, update
+from sqlalchemy import ColumnElement, delete, false, func, or_, select, true, update
+from sqlalchemy import insert as insert_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from portal.database import begin_write, command
 from portal.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied
@@ -36,6 +38,7 @@ from portal.models import (
     Role,
     Status,
     Ticket,
+    TicketCount,
     TicketEvent,
     User,
 )
@@ -224,12 +227,33 @@ def _new_ticket(sub: Submission, token: str, code: str, now: datetime) -> Ticket
         contact_name="" if sub.anonymous else sub.contact_name.strip(),
         contact_phone="" if sub.anonymous or not sub.contact_phone else normalise_phone(sub.contact_phone),
         member_id=sub.member_id, api_channel_id=sub.api_channel_id, urgent=sub.urgent, received_at=now,
-        due_at=due.due_at, due_provisional=due.provisional, period_days=period, updated_at=now,
+        due_at=due.due_at, due_provisional=due.provisional, period_days=period, updated_at=now, open=True,
     )
     ticket.events.append(TicketEvent(at=now, action="submitted", to_status=Status.SUBMITTED, actor_kind="worker",
                                      target_region_code=ticket.handler_code, public=True))
     db.session.add(ticket)
+    _count(ticket.handler_code, Status.SUBMITTED, +1)
     return ticket
+
+
+def _count(handler_code: str, status: Status, delta: int) -> None:
+    """Keep TicketCount in step, in the caller's transaction: one atomic upsert, safe under concurrency."""
+    insert = sqlite_insert if db.engine.dialect.name == "sqlite" else pg_insert
+    db.session.execute(insert(TicketCount).values(handler_code=handler_code, status=status, n=delta)
+                       .on_conflict_do_update(index_elements=["handler_code", "status"],
+                                              set_={"n": TicketCount.n + delta}))
+
+
+@command
+def recount() -> int:
+    """Rebuild TicketCount from the tickets themselves (after an import, or to check it); returns rows."""
+    db.session.execute(delete(TicketCount))
+    rows = db.session.execute(select(Ticket.handler_code, Ticket.status, func.count())
+                              .group_by(Ticket.handler_code, Ticket.status)).all()
+    if rows:
+        db.session.execute(insert_(TicketCount), [{"handler_code": h, "status": st, "n": n} for h, st, n in rows])
+    db.session.commit()
+    return len(rows)
 
 
 def _attach(ticket: Ticket, event: TicketEvent, stored: list[evidence.StoredFile], now: datetime) -> None:
@@ -299,13 +323,17 @@ def _apply(ticket: Ticket, allowed: set[Status], change: Change, now: datetime, 
     if len(change.note) > MAX_NOTE or "\x00" in change.note:
         raise InvalidInput(fields={"note": _l("Use at most %(num)d characters.", num=MAX_NOTE)})
     values = {"updated_at": now, **change.values}
-    if change.to_status is not None:
-        values["status"] = change.to_status
+    new_status = change.to_status or ticket.status
+    new_handler = values.get("handler_code", ticket.handler_code)
+    values |= {"status": new_status, "open": new_status in OPEN_STATUSES}
     result = db.session.execute(update(Ticket).where(Ticket.id == ticket.id, Ticket.status == ticket.status)
                                 .values(**values).execution_options(synchronize_session=False))
     if result.rowcount != 1:
         db.session.rollback()
         raise InvalidTransition(_l("Someone else changed this case meanwhile. Please look at it again."))
+    if (new_status, new_handler) != (ticket.status, ticket.handler_code):
+        _count(ticket.handler_code, ticket.status, -1)
+        _count(new_handler, new_status, +1)
     event = TicketEvent(
         ticket_id=ticket.id, at=now, action=change.action, from_status=ticket.status, to_status=change.to_status,
         actor_id=actor.id if actor else None, actor_kind=actor_kind,
@@ -497,7 +525,7 @@ def merge(ticket: Ticket, user: User, into_id: int, now: datetime) -> Ticket:
 
 @dataclass(frozen=True)
 class InboxQuery:
-    status: str = ""  # a Status value, "open", "closed", or "" for all
+    status: str = "open"  # "open" (the worklist), "closed", "all", or one Status value
     kind: str = ""
     category: str = ""
     overdue: bool = False
@@ -510,47 +538,81 @@ class InboxQuery:
 class InboxPage:
     items: list[Ticket]
     total: int
+    capped: bool  # more than TOTAL_CAP match: the total is shown as "1000+"
     page: int
     pages: int
-    counts: dict[Status, int]  # per status, within the scope and every filter but the status
+    counts: dict[Status, int]  # per status in the jurisdiction (and level); empty when other filters apply
 
 
 PER_PAGE = 20
+# Counting a free-text search over a province's million tickets would read them all; past this, "1000+".
+TOTAL_CAP = 1000
+
+
+def _scope(user: User) -> str | None:
+    if user.role is Role.ADMIN:
+        return current_app.config["ROOT_REGION"]
+    return user.region_code if user.role is Role.STAFF else None
+
+
+def _level(column, user: User, level: str) -> list[ColumnElement[bool]]:
+    if level == "own" and user.region_code:
+        return [column == user.region_code]
+    if level == "below" and user.region_code:
+        return [column != user.region_code]
+    return []
+
+
+def _statuses(status: str) -> tuple[set[Status], ColumnElement[bool] | None]:
+    if status in ("", "open"):
+        return set(OPEN_STATUSES), Ticket.open == true()
+    if status == "closed":
+        return set(Status) - OPEN_STATUSES, Ticket.open == false()
+    if status in {s.value for s in Status}:
+        return {Status(status)}, Ticket.status == Status(status)
+    return set(Status), None
 
 
 def inbox(user: User, query: InboxQuery, now: datetime) -> InboxPage:
-    """The tickets a staff member may see, filtered and searched; overdue and nearest deadlines first."""
-    conditions = [visible_to(user)]
+    """The cases a staff member may see: open ones by nearest deadline (read in index order, no sorting),
+    others newest first. Per-status counts come from TicketCount, not from counting tickets."""
+    scope = _scope(user)
+    if scope is None:
+        return InboxPage([], 0, False, 1, 1, {})
+    statuses, status_condition = _statuses(query.status)
+    conditions = [visible_to(user), *_level(Ticket.handler_code, user, query.level)]
+    if status_condition is not None:
+        conditions.append(status_condition)
+    filters = []
     if query.kind in {k.value for k in Kind}:
-        conditions.append(Ticket.kind == Kind(query.kind))
+        filters.append(Ticket.kind == Kind(query.kind))
     if query.category in taxonomy.CATEGORIES:
-        conditions.append(Ticket.category == query.category)
+        filters.append(Ticket.category == query.category)
     if query.overdue:
-        conditions += [Ticket.due_at <= now, Ticket.status.in_(OPEN_STATUSES)]
-    if query.level == "own" and user.region_code:
-        conditions.append(Ticket.handler_code == user.region_code)
-    elif query.level == "below" and user.region_code:
-        conditions += [regions.within(Ticket.handler_code, user.region_code), Ticket.handler_code != user.region_code]
+        filters += [Ticket.due_at <= now, Ticket.open == true()]
     if text := query.search.strip()[:100]:
         # autoescape: a % or _ typed by staff is matched literally, not as a wildcard
-        conditions.append(or_(Ticket.number.startswith(text.upper(), autoescape=True),
-                              Ticket.employer.contains(text, autoescape=True),
-                              Ticket.description.contains(text, autoescape=True)))
-    counts = {Status(s): n for s, n in db.session.execute(
-        select(Ticket.status, func.count()).where(*conditions).group_by(Ticket.status))}
-    if query.status == "open":
-        conditions.append(Ticket.status.in_(OPEN_STATUSES))
-    elif query.status == "closed":
-        conditions.append(Ticket.status.not_in(OPEN_STATUSES))
-    elif query.status in {s.value for s in Status}:
-        conditions.append(Ticket.status == Status(query.status))
-    total = db.session.scalar(select(func.count()).select_from(Ticket).where(*conditions))
-    pages = max(1, -(-total // PER_PAGE))
+        filters.append(or_(Ticket.number.startswith(text.upper(), autoescape=True),
+                           Ticket.employer.contains(text, autoescape=True),
+                           Ticket.description.contains(text, autoescape=True)))
+    counts = {} if filters else {Status(st): int(n) for st, n in db.session.execute(
+        select(TicketCount.status, func.sum(TicketCount.n))
+        .where(regions.within(TicketCount.handler_code, scope),
+               *_level(TicketCount.handler_code, user, query.level))
+        .group_by(TicketCount.status)) if n}
+    if filters:
+        matching = select(Ticket.id).where(*conditions, *filters).limit(TOTAL_CAP + 1).subquery()
+        total = db.session.scalar(select(func.count()).select_from(matching))
+    else:
+        total = sum(counts.get(st, 0) for st in statuses)
+    capped = total > TOTAL_CAP
+    pages = max(1, -(-min(total, TOTAL_CAP) // PER_PAGE))
     page = min(max(1, query.page), pages)
-    items = db.session.scalars(select(Ticket).where(*conditions)
-                               .order_by(Ticket.status.in_(OPEN_STATUSES).desc(), Ticket.due_at, Ticket.id)
+    order = (Ticket.due_at, Ticket.id) if statuses <= OPEN_STATUSES else (Ticket.received_at.desc(), Ticket.id.desc())
+    items = db.session.scalars(select(Ticket).where(*conditions, *filters).order_by(*order)
+                               .options(joinedload(Ticket.handler), joinedload(Ticket.place))
                                .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
-    return InboxPage(list(items), total, page, pages, counts)
+    return InboxPage(list(items), min(total, TOTAL_CAP + 1) if capped else total, capped, page, pages, counts)
 
 
 def attachment_for_staff(ticket_id: int, attachment_id: int, user: User) -> Attachment:

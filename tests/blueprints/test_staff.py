@@ -29,6 +29,7 @@ def ticket_at(app):
                                     uploads=[evidence.Upload("合同.pdf", PDF)]).ticket
             db.session.execute(update(Ticket).where(Ticket.id == ticket.id).values(handler_code=code))
             db.session.commit()
+            tickets.recount()  # moved behind the workflow's back: rebuild the per-union counts
             ticket_id = ticket.id
             db.session.remove()
             return ticket_id
@@ -124,6 +125,7 @@ def test_the_ticket_page_offers_only_what_the_viewer_can_do(app, make_user, tick
     with app.app_context():
         db.session.execute(update(Ticket).values(status=Status.IN_PROGRESS))
         db.session.commit()
+        tickets.recount()
         db.session.remove()
     city = client_for(app, make_user, "city").get(f"/staff/tickets/{ticket_id}").get_data(as_text=True)
     for label in ("转办下级", "答复职工", "上报办理结果", "退回上级", "申请延期"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 import threading
 from datetime import UTC, date, datetime, timedelta
@@ -11,8 +12,8 @@ from sqlalchemy import func, select, text, update
 
 from portal.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from portal.extensions import db
-from portal.models import Channel, Kind, Rating, Region, Role, Status, Ticket, TicketEvent, User
-from portal.services import sla, tickets
+from portal.models import Channel, Kind, Rating, Region, Role, Status, Ticket, TicketCount, TicketEvent, User
+from portal.services import regions, sla, tickets
 from tests.conftest import NOW
 
 CHAIN = {"province": "44", "city": "4401", "district": "440106", "town": "440106006",
@@ -374,3 +375,38 @@ def test_simultaneous_actions_on_one_ticket_succeed_once(app, staff):
 def test_channels_are_recorded(ctx):
     assert submit(channel=Channel.QR).ticket.channel is Channel.QR
     assert db.session.get(Region, submit(token="x").ticket.place_code).name == "石牌街道"
+
+
+def _counts() -> dict:
+    return {(h, st): n for h, st, n in db.session.execute(select(TicketCount.handler_code, TicketCount.status,
+                                                                 TicketCount.n)) if n}
+
+
+def test_counts_kept_with_every_change_equal_a_full_recount(ctx, staff):
+    """Random walks through the workflow; the maintained counts must equal counting the tickets."""
+    rng = random.Random(7)
+    actions = {
+        "accept": lambda t, u: tickets.accept(t, u, NOW),
+        "dispatch": lambda t, u: tickets.dispatch(t, u, rng.choice(regions.children(t.handler_code)).code, "", NOW),
+        "return_up": lambda t, u: tickets.return_up(t, u, "不属本级", NOW),
+        "report_up": lambda t, u: tickets.report_up(t, u, "结果", NOW),
+        "reply": lambda t, u: tickets.reply(t, u, "答复", NOW),
+        "rate": lambda t, u: tickets.rate(t, rng.choice(list(Rating)), "", NOW),
+        "withdraw": lambda t, u: tickets.withdraw(t, "", NOW),
+    }
+    handlers = {u.region_code: u for u in staff.values() if u.role is Role.STAFF}
+    for n in range(12):
+        ticket = submit(token=f"walk-{n}").ticket
+        for _ in range(10):
+            name = rng.choice(sorted(actions))
+            user = handlers.get(ticket.handler_code)
+            if user is None or (name == "dispatch" and not regions.children(ticket.handler_code)):
+                continue
+            try:
+                ticket = actions[name](ticket, user)
+            except (InvalidTransition, PermissionDenied):
+                db.session.rollback()
+                ticket = db.session.get(Ticket, ticket.id)
+    kept = _counts()
+    tickets.recount()
+    assert kept == _counts() and sum(kept.values()) == 12

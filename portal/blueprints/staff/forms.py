@@ -16,8 +16,8 @@ class InboxFilters(Form):
     class Meta:
         csrf = False
 
-    status = SelectField(_l("Status"), choices=[SelectChoice("", _l("All")), SelectChoice("open", _l("Open")),
-                                                SelectChoice("closed", _l("Closed"))]
+    status = SelectField(_l("Status"), choices=[SelectChoice("open", _l("Open")), SelectChoice("closed", _l("Closed")),
+                                                SelectChoice("all", _l("All"))]
                          + [SelectChoice(s.value, STATUS_LABELS[s]) for s in Status], validators=[Optional()])
     kind = SelectField(_l("Kind"), choices=[SelectChoice("", _l("All"))]
                        + [SelectChoice(k.value, taxonomy.KIND_LABELS[k]) for k in Kind], validators=[Optional()])
@@ -37,7 +37,7 @@ class InboxFilters(Form):
         self.validate()
         valid = {name: "" if self[name].errors else (self[name].data or "") for name in
                  ("status", "kind", "category", "level", "q")}
-        return tickets.InboxQuery(status=valid["status"], kind=valid["kind"], category=valid["category"],
+        return tickets.InboxQuery(status=valid["status"] or "open", kind=valid["kind"], category=valid["category"],
                                   level=valid["level"], search=valid["q"], overdue=bool(self.overdue.data),
                                   page=self.page.data if not self.page.errors and self.page.data else 1)
 

@@ -108,3 +108,14 @@ NOTICE_LABELS = {
     NoticeKind.SUPERVISION: _l("Supervision: overdue"),
     NoticeKind.PUBLIC: _l("Public notice: five working days overdue"),
 }
+
+
+# The history as staff read it (events are named in the past tense).
+EVENT_LABELS = {
+    "submitted": _l("Submitted"), "accepted": _l("Accepted"), "dispatched": _l("Passed down"),
+    "returned_up": _l("Returned up"), "reported_up": _l("Result reported up"), "replied": _l("Replied"),
+    "extension_requested": _l("More time requested"), "extension_approved": _l("More time approved"),
+    "extension_denied": _l("More time refused"), "rated": _l("Rated by the worker"),
+    "return_visit": _l("Return visit recorded"), "closed": _l("Closed"), "withdrawn": _l("Withdrawn"),
+    "information_added": _l("Information added by the worker"), "merged": _l("Merged as a duplicate"),
+}

@@ -62,6 +62,15 @@ def test_a_double_tap_or_a_retry_gives_back_the_same_ticket(app, client):
     assert count(app) == 1
 
 
+def test_going_back_and_sending_the_same_request_again_finds_the_first(app, client):
+    first = client.post("/grievances/", data=valid(client)).get_data(as_text=True)
+    again = client.post("/grievances/", data=valid(client)).get_data(as_text=True)  # a fresh form: new token
+    number = re.compile(r"44-\d{8}-\d{4}")
+    assert number.search(first).group(0) == number.search(again).group(0) and count(app) == 1
+    different = client.post("/grievances/", data=valid(client, description="另一件事")).get_data(as_text=True)
+    assert number.search(different).group(0) != number.search(first).group(0) and count(app) == 2
+
+
 def test_a_qr_poster_opens_the_form_with_the_place_filled_in(app, client):
     html = client.get("/g/440106006").get_data(as_text=True)
     assert '<option value="440106006" selected>石牌街道</option>' in html

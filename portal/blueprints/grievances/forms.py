@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 
 from flask_babel import lazy_gettext as _l
@@ -18,7 +20,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from portal.errors import InvalidInput
-from portal.forms import OneTimeForm, category_choices, read_uploads, yuan_to_fen
+from portal.forms import OneTimeForm, category_choices, read_form_token, read_uploads, yuan_to_fen
 from portal.models import Channel, Kind
 from portal.services import evidence, taxonomy, tickets
 
@@ -84,17 +86,37 @@ class GrievanceForm(OneTimeForm):
             else:
                 self.form_errors.append(str(message))
 
-    def try_submit(self, place_code: str | None, member_id: int | None, now) -> tickets.Receipt | None:
-        """The receipt, or None with the problems attached to the form."""
+    def fingerprint(self, place_code: str | None) -> str:
+        """What the worker asked, independent of the form's token."""
+        parts = [self.kind.data, self.category.data, (self.description.data or "").strip(), place_code,
+                 (self.employer.data or "").strip(), self.amount_owed.data, self.workers_affected.data]
+        return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
+
+    def try_submit(self, place_code: str | None, member_id: int | None, now, sent: dict) -> tickets.Receipt | None:
+        """The receipt, or None with the problems attached to the form.
+
+        `sent` (the worker's session) remembers the last few requests with their tokens: a worker who goes
+        back from the receipt gets a fresh form and token, but sending the same request again must find the
+        first ticket, not make a second one.
+        """
+        fingerprint = self.fingerprint(place_code)
+        earlier = dict(sent.get(SENT, []))
+        if fingerprint in earlier and read_form_token(earlier[fingerprint]):
+            self.token.data = earlier[fingerprint]
         try:
-            return tickets.submit(self.submission(place_code, member_id), token=self.record_key(), now=now,
-                                  uploads=self.uploads())
+            receipt = tickets.submit(self.submission(place_code, member_id), token=self.record_key(), now=now,
+                                     uploads=self.uploads())
         except ValueError as error:
             self.add_errors({str(error): NUMBER_PROBLEMS.get(str(error), _l("Please check this."))})
         except InvalidInput as error:
             self.add_errors(error.fields)
+        else:
+            sent[SENT] = [[fingerprint, self.token.data], *[p for p in sent.get(SENT, []) if p[0] != fingerprint]][:5]
+            return receipt
         return None
 
+
+SENT = "grievances_sent"  # session key: [fingerprint, signed form token] of the last requests sent
 
 NUMBER_PROBLEMS = {
     "amount_owed": _l("Enter the amount in yuan, for example 3500."),

@@ -1,6 +1,6 @@
 """Workers' grievances: the form (also opened from QR posters), the receipt, and category suggestions."""
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request, session
 from flask_login import current_user
 
 from portal.access import public
@@ -31,7 +31,7 @@ def index(code: str | None = None):
     picker = build_picker(request.form if request.method == "POST" else choices_for(code))
     member_id = current_user.id if current_user.is_authenticated else None
     if "refresh_place" not in request.form and form.validate_on_submit():
-        receipt = form.try_submit(picker.chosen.code if picker.chosen else None, member_id, utcnow())
+        receipt = form.try_submit(picker.chosen.code if picker.chosen else None, member_id, utcnow(), session)
         if receipt is not None:
             return render_template("grievances/receipt.html", receipt=receipt)
     status = 422 if request.method == "POST" and "refresh_place" not in request.form else 200

@@ -1,0 +1,98 @@
+"""Faults: a process killed in the middle of a submission, and many posts of one form at once."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import Counter, Ticket
+from portal.services import tickets
+from tests.blueprints.test_grievances import valid
+from tests.conftest import NOW
+from tests.services.test_tickets import wages
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Runs in a child process: submit, and stop for ever inside the transaction, after the ticket row is written.
+CHILD = textwrap.dedent("""
+    import json, sys, time
+    from datetime import UTC, datetime
+    from portal import create_app
+    from portal.extensions import db
+    from portal.services import tickets
+    from tests.conftest import config_for
+    from tests.services.test_tickets import wages
+
+    app = create_app(config_for(sys.argv[1], UPLOAD_DIR=sys.argv[2]))
+    marker = sys.argv[3]
+    real_attach = tickets._attach
+
+    def attach_then_hang(ticket, event, stored, now):
+        real_attach(ticket, event, stored, now)
+        db.session.flush()  # the ticket, its event and the number counter are written, not committed
+        open(marker, "w").write("inside")
+        time.sleep(60)
+
+    tickets._attach = attach_then_hang
+    with app.app_context():
+        tickets.submit(wages(), token="killed-mid-way", now=datetime.now(UTC))
+""")
+
+
+def test_a_worker_killed_mid_submission_leaves_no_partial_ticket(app, database_url, tmp_path):
+    marker = tmp_path / "inside"
+    child = subprocess.Popen([sys.executable, "-c", CHILD, database_url, str(tmp_path / "up"), str(marker)],
+                             cwd=ROOT, env=os.environ | {"PYTHONPATH": str(ROOT)})
+    try:
+        deadline = time.monotonic() + 30
+        while not marker.exists():
+            assert child.poll() is None, "the child ended before reaching the transaction"
+            assert time.monotonic() < deadline, "the child never reached the transaction"
+            time.sleep(0.05)
+        os.kill(child.pid, signal.SIGKILL)  # no cleanup, no rollback: as a crash or an OOM kill
+    finally:
+        child.wait(timeout=10)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Ticket)) == 0
+        assert db.session.scalar(select(func.count()).select_from(Counter)) == 0
+        db.session.remove()
+    with app.app_context():  # and the database is not left locked: the next submission goes through
+        assert tickets.submit(wages(), token="after-the-crash", now=NOW).ticket.number.endswith("-0001")
+        db.session.remove()
+
+
+def test_twenty_simultaneous_posts_of_one_form_make_one_ticket(app, client):
+    data = valid(client)
+    cookie = client.get_cookie("session").value
+    barrier, answers = threading.Barrier(20), []
+
+    def tap():
+        other = app.test_client()
+        other.set_cookie("session", cookie)  # the same browser, tapping again and again
+        barrier.wait(timeout=30)
+        response = other.post("/grievances/", data=data)
+        found = re.search(r"44-\d{8}-\d{4}", response.get_data(as_text=True))
+        answers.append((response.status_code, found.group(0) if found else None))
+
+    threads = [threading.Thread(target=tap) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(answers) == 20 and {status for status, _ in answers} == {200}
+    numbers = {number for _, number in answers}
+    assert len(numbers) == 1 and None not in numbers, json.dumps(answers)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Ticket)) == 1
+        db.session.remove()

@@ -379,27 +379,26 @@ def dispatch(ticket: Ticket, user: User, target_code: str, note: str, now: datet
     return _apply(ticket, ALLOWED["dispatch"], change, now, user, "staff")
 
 
-@command
-def return_up(ticket: Ticket, user: User, reason: str, now: datetime) -> Ticket:
-    """A case that is not this union's goes back to the one above, with the reason."""
+def _up(ticket: Ticket, user: User, action: str, to_status: Status, note: str) -> Change:
+    """Hand the case to the union above the handling one (逐级反馈)."""
     _handler_staff(ticket, user)
     parent = db.session.get(Region, ticket.handler_code).parent_code
     if parent is None:
         raise InvalidTransition(_l("The root union has no union above it."))
-    change = Change("returned_up", Status.RETURNED_UP, _required(reason, "reason"), public=False, target=parent,
-                    values={"handler_code": parent})
+    return Change(action, to_status, note, public=False, target=parent, values={"handler_code": parent})
+
+
+@command
+def return_up(ticket: Ticket, user: User, reason: str, now: datetime) -> Ticket:
+    """A case that is not this union's goes back to the one above, with the reason."""
+    change = _up(ticket, user, "returned_up", Status.RETURNED_UP, _required(reason, "reason"))
     return _apply(ticket, ALLOWED["return_up"], change, now, user, "staff")
 
 
 @command
 def report_up(ticket: Ticket, user: User, result: str, now: datetime) -> Ticket:
     """A union below reports its result; the union above replies to the worker or sends it down again."""
-    _handler_staff(ticket, user)
-    parent = db.session.get(Region, ticket.handler_code).parent_code
-    if parent is None:
-        raise InvalidTransition(_l("The root union has no union above it."))
-    change = Change("reported_up", Status.IN_PROGRESS, _required(result), public=False, target=parent,
-                    values={"handler_code": parent})
+    change = _up(ticket, user, "reported_up", Status.IN_PROGRESS, _required(result))
     return _apply(ticket, ALLOWED["report_up"], change, now, user, "staff")
 
 

@@ -64,6 +64,7 @@ EVENT_SENTENCES = {
     "withdrawn": _l("You withdrew the request."),
     "merged": _l("Merged with request %(number)s about the same matter."),
     "information_added": _l("You added information:"),
+    "reopened": _l("%(union)s is handling your request again."),
 }
 
 RATING_LABELS = {
@@ -99,6 +100,7 @@ ACTION_LABELS = {
     "decide_extension": _l("Decide on more time"),
     "return_visit": _l("Record the return visit"),
     "close": _l("Close"),
+    "reopen": _l("Reopen"),
     "merge": _l("Merge as a duplicate"),
 }
 
@@ -118,4 +120,5 @@ EVENT_LABELS = {
     "extension_denied": _l("More time refused"), "rated": _l("Rated by the worker"),
     "return_visit": _l("Return visit recorded"), "closed": _l("Closed"), "withdrawn": _l("Withdrawn"),
     "information_added": _l("Information added by the worker"), "merged": _l("Merged as a duplicate"),
+    "reopened": _l("Reopened"),
 }

@@ -104,7 +104,7 @@ def for_member(member_id: int) -> list[Ticket]:
 # a note only when it was written for the worker.
 WORKER_VISIBLE = frozenset({"submitted", "accepted", "dispatched", "returned_up", "reported_up", "replied",
                             "extension_approved", "rated", "return_visit", "closed", "withdrawn", "merged",
-                            "information_added"})
+                            "information_added", "reopened"})
 
 
 def worker_timeline(ticket: Ticket) -> list[TicketEvent]:
@@ -297,6 +297,7 @@ ALLOWED = {  # action → the statuses it may start from
     "decide_extension": {S.EXTENSION_REQUESTED},
     "return_visit": {S.REPLIED},
     "close": {S.RETURN_VISIT},
+    "reopen": {S.CLOSED},
     "merge": set(OPEN_STATUSES),
     # the worker's own
     "rate": {S.REPLIED},
@@ -406,12 +407,7 @@ def report_up(ticket: Ticket, user: User, result: str, now: datetime) -> Ticket:
 def reply(ticket: Ticket, user: User, text: str, now: datetime, recovered_fen: int | None = None) -> Ticket:
     """The answer the worker reads."""
     _handler_staff(ticket, user)
-    values = {}
-    if recovered_fen is not None:
-        if not 0 <= recovered_fen < MAX_FEN:
-            raise InvalidInput(fields={"recovered": _l("Enter the amount in yuan, for example 3500.")})
-        values["amount_recovered_fen"] = recovered_fen
-    change = Change("replied", Status.REPLIED, _required(text), values=values)
+    change = Change("replied", Status.REPLIED, _required(text), values=_recovered(recovered_fen))
     return _apply(ticket, ALLOWED["reply"], change, now, user, "staff")
 
 
@@ -481,10 +477,33 @@ def record_return_visit(ticket: Ticket, user: User, rating: Rating, comment: str
 
 
 @command
-def close(ticket: Ticket, user: User, now: datetime) -> Ticket:
+def close(ticket: Ticket, user: User, now: datetime, recovered_fen: int | None = None) -> Ticket:
+    """Close after the return visit; for unpaid wages, record what was recovered."""
     _handler_staff(ticket, user)
-    return _apply(ticket, ALLOWED["close"], Change("closed", Status.CLOSED, values={"closed_at": now}), now,
-                  user, "staff")
+    values = {"closed_at": now} | _recovered(recovered_fen)
+    return _apply(ticket, ALLOWED["close"], Change("closed", Status.CLOSED, values=values), now, user, "staff")
+
+
+@command
+def reopen(ticket: Ticket, user: User, reason: str, now: datetime) -> Ticket:
+    """The union reopens a closed case once (the worker's unsatisfied rating does the same)."""
+    _handler_staff(ticket, user)
+    if ticket.reopen_count:
+        raise InvalidTransition(_l("This case was reopened once already."))
+    period = taxonomy.reply_days(ticket.kind, ticket.urgent)
+    due = sla.deadline(now, period)
+    change = Change("reopened", Status.REOPENED, _required(reason, "reason"), values={
+        "reopen_count": 1, "closed_at": None, "due_at": due.due_at, "due_provisional": due.provisional,
+        "period_days": period})
+    return _apply(ticket, ALLOWED["reopen"], change, now, user, "staff")
+
+
+def _recovered(recovered_fen: int | None) -> dict:
+    if recovered_fen is None:
+        return {}
+    if not 0 <= recovered_fen < MAX_FEN:
+        raise InvalidInput(fields={"recovered": _l("Enter the amount in yuan, for example 3500.")})
+    return {"amount_recovered_fen": recovered_fen}
 
 
 @command
@@ -640,12 +659,14 @@ def staff_actions(ticket: Ticket, user: User) -> list[str]:
     decider = handler.parent_code or handler.code
     possible = []
     for action in ("accept", "dispatch", "reply", "report_up", "return_up", "request_extension",
-                   "decide_extension", "return_visit", "close", "merge"):
+                   "decide_extension", "return_visit", "close", "reopen", "merge"):
         if ticket.status not in ALLOWED[action]:
             continue
         if action == "decide_extension":
             if user.region_code == decider:
                 possible.append(action)
+        elif action == "reopen" and ticket.reopen_count:
+            continue
         elif user.region_code == ticket.handler_code and not (
                 action in {"return_up", "report_up"} and handler.parent_code is None) and not (
                 action == "dispatch" and not regions.children(handler.code)):

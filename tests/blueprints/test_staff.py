@@ -201,3 +201,24 @@ def test_the_inbox_refreshes_as_a_fragment(app, make_user, ticket_at):
     client = client_for(app, make_user, "province")
     fragment = client.get("/staff/?kind=appeal", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert fragment.lstrip().startswith('<section id="staff-inbox"') and "<html" not in fragment
+
+
+def test_closing_with_wages_recovered_and_reopening_through_the_page(app, make_user, ticket_at):
+    ticket_id = ticket_at("44")
+    client = client_for(app, make_user, "province")
+
+    def act(action, **data):
+        return client.post(f"/staff/tickets/{ticket_id}/{action}", data=data | {"csrf_token": token(client)})
+
+    for action, data in [("accept", {}), ("reply", {"note": "已协调"}), ("return_visit", {"rating": "satisfied"})]:
+        assert act(action, **data).status_code == 303
+    page = client.get(f"/staff/tickets/{ticket_id}").get_data(as_text=True)
+    assert 'id="recovered-close"' in page  # unpaid wages: closing asks what was recovered
+    assert act("close", recovered="8,800.50").status_code == 303
+    assert "重新办理" in client.get(f"/staff/tickets/{ticket_id}").get_data(as_text=True)
+    assert act("reopen", note="").status_code == 400
+    assert act("reopen", note="职工来电：仍未收到工资").status_code == 303
+    with app.app_context():
+        ticket = db.session.get(Ticket, ticket_id)
+        assert ticket.status is Status.REOPENED and ticket.amount_recovered_fen == 880_050
+        db.session.remove()

@@ -243,6 +243,22 @@ def test_staff_record_a_return_visit_and_then_close(ctx, staff):
     assert tickets.close(ticket, staff["province"], NOW).status is Status.CLOSED
 
 
+def test_closing_records_wages_recovered_and_the_union_reopens_once(ctx, staff):
+    ticket = tickets.reply(tickets.accept(submit().ticket, staff["province"], NOW), staff["province"], "答复", NOW)
+    ticket = tickets.record_return_visit(ticket, staff["province"], Rating.SATISFIED, "", NOW)
+    ticket = tickets.close(ticket, staff["province"], NOW, recovered_fen=1_150_000)
+    assert ticket.status is Status.CLOSED and ticket.amount_recovered_fen == 1_150_000
+    with pytest.raises(InvalidInput):
+        tickets.reopen(ticket, staff["province"], " ", NOW)
+    ticket = tickets.reopen(ticket, staff["province"], "职工来电：工资仍未到账", NOW + timedelta(days=3))
+    assert ticket.status is Status.REOPENED and ticket.closed_at is None and ticket.due_at > NOW + timedelta(days=3)
+    assert "reopened" in [e.action for e in tickets.worker_timeline(ticket)]
+    ticket = tickets.reply(tickets.accept(ticket, staff["province"], NOW), staff["province"], "再次答复", NOW)
+    ticket = tickets.rate(ticket, Rating.SATISFIED, "", NOW)
+    with pytest.raises(InvalidTransition):
+        tickets.reopen(ticket, staff["province"], "again", NOW)
+
+
 def test_the_worker_withdraws_only_before_acceptance_and_adds_information_while_open(ctx, staff):
     first = tickets.withdraw(submit().ticket, "已自行解决", NOW)
     assert first.status is Status.WITHDRAWN
@@ -276,6 +292,7 @@ ALLOWED = {  # restated from the rules, independently of the service's own table
     "rate": {Status.REPLIED},
     "record_return_visit": {Status.REPLIED},
     "close": {Status.RETURN_VISIT},
+    "reopen": {Status.CLOSED},
     "withdraw": {Status.SUBMITTED},
     "add_information": set(Status) - {Status.CLOSED, Status.WITHDRAWN, Status.MERGED},
     "merge": set(Status) - {Status.CLOSED, Status.WITHDRAWN, Status.MERGED},
@@ -295,6 +312,7 @@ def _run(action, ticket, staff, other_id):
         "rate": lambda: tickets.rate(ticket, Rating.SATISFIED, "", NOW),
         "record_return_visit": lambda: tickets.record_return_visit(ticket, district, Rating.SATISFIED, "", NOW),
         "close": lambda: tickets.close(ticket, district, NOW),
+        "reopen": lambda: tickets.reopen(ticket, district, "职工来电反映问题未解决", NOW),
         "withdraw": lambda: tickets.withdraw(ticket, "", NOW),
         "add_information": lambda: tickets.add_information(ticket, "补充", NOW),
         "merge": lambda: tickets.merge(ticket, district, other_id, NOW),

@@ -33,7 +33,8 @@ ACTIONS = {
                                                                       f.note.data or "", now),
     "return_visit": lambda t, u, f, now: tickets.record_return_visit(t, u, f.rating.data or "", f.note.data or "",
                                                                      now),
-    "close": lambda t, u, f, now: tickets.close(t, u, now),
+    "close": lambda t, u, f, now: tickets.close(t, u, now, f.recovered_fen()),
+    "reopen": lambda t, u, f, now: tickets.reopen(t, u, f.note.data or "", now),
     "merge": lambda t, u, f, now: tickets.merge(t, u, tickets.get_by_number((f.into.data or "").upper()).id, now),
 }
 # After these the case has left this union's hands: back to the inbox.

@@ -557,16 +557,17 @@ class InboxQuery:
 @dataclass(frozen=True)
 class InboxPage:
     items: list[Ticket]
-    total: int
-    capped: bool  # more than TOTAL_CAP match: the total is shown as "1000+"
+    total: int | None  # None with kind, category, overdue or search filters: counting them would read them all
     page: int
-    pages: int
+    more: bool  # a next page exists
     counts: dict[Status, int]  # per status in the jurisdiction (and level); empty when other filters apply
+
+    @property
+    def pages(self) -> int | None:
+        return None if self.total is None else max(1, -(-self.total // PER_PAGE))
 
 
 PER_PAGE = 20
-# Counting a free-text search over a province's million tickets would read them all; past this, "1000+".
-TOTAL_CAP = 1000
 
 
 def _scope(user: User) -> str | None:
@@ -598,7 +599,7 @@ def inbox(user: User, query: InboxQuery, now: datetime) -> InboxPage:
     others newest first. Per-status counts come from TicketCount, not from counting tickets."""
     scope = _scope(user)
     if scope is None:
-        return InboxPage([], 0, False, 1, 1, {})
+        return InboxPage([], 0, 1, False, {})
     statuses, status_condition = _statuses(query.status)
     conditions = [visible_to(user), *_level(Ticket.handler_code, user, query.level)]
     if status_condition is not None:
@@ -620,19 +621,13 @@ def inbox(user: User, query: InboxQuery, now: datetime) -> InboxPage:
         .where(regions.within(TicketCount.handler_code, scope),
                *_level(TicketCount.handler_code, user, query.level))
         .group_by(TicketCount.status)) if n}
-    if filters:
-        matching = select(Ticket.id).where(*conditions, *filters).limit(TOTAL_CAP + 1).subquery()
-        total = db.session.scalar(select(func.count()).select_from(matching))
-    else:
-        total = sum(counts.get(st, 0) for st in statuses)
-    capped = total > TOTAL_CAP
-    pages = max(1, -(-min(total, TOTAL_CAP) // PER_PAGE))
-    page = min(max(1, query.page), pages)
+    total = None if filters else sum(counts.get(st, 0) for st in statuses)
+    page = max(1, query.page) if total is None else min(max(1, query.page), max(1, -(-total // PER_PAGE)))
     order = (Ticket.due_at, Ticket.id) if statuses <= OPEN_STATUSES else (Ticket.received_at.desc(), Ticket.id.desc())
     items = db.session.scalars(select(Ticket).where(*conditions, *filters).order_by(*order)
                                .options(joinedload(Ticket.handler), joinedload(Ticket.place))
-                               .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
-    return InboxPage(list(items), min(total, TOTAL_CAP + 1) if capped else total, capped, page, pages, counts)
+                               .offset((page - 1) * PER_PAGE).limit(PER_PAGE + 1)).all()  # one more: a next page?
+    return InboxPage(list(items[:PER_PAGE]), total, page, len(items) > PER_PAGE, counts)
 
 
 def attachment_for_staff(ticket_id: int, attachment_id: int, user: User) -> Attachment:

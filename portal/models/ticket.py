@@ -61,6 +61,8 @@ class Ticket(db.Model):
     __tablename__ = "ticket"
     # The worklist: open cases in deadline order, read straight from the index without sorting.
     __table_args__ = (Index("ix_ticket_open_due", "open", "due_at", "id"),
+                      # a city's, district's or town's open cases, without reading its closed ones
+                      Index("ix_ticket_open_handler_due", "open", "handler_code", "due_at"),
                       Index("ix_ticket_received", "received_at", "id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -6,15 +6,19 @@ import os
 import secrets
 from collections.abc import Mapping
 from datetime import timedelta
+from importlib import import_module
 from pathlib import Path
 from urllib.parse import urlencode
 
-from flask import Flask
+from flask import Flask, request
+from flask_babel import get_locale
+from flask_login import current_user
 
-from portal import auth, cli, errors, i18n, security
+from portal import auth, cli, errors, i18n, navigation, security, vocabulary
 from portal.database import configure_sqlite, database_uri, engine_options
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 from portal.htmx import add_vary
+from portal.services import sla, taxonomy, tickets
 
 BLUEPRINTS = ("pages", "accounts", "regions", "grievances", "tracking", "stations", "members", "staff", "open311")
 
@@ -100,20 +104,11 @@ def _instance_secret(path: Path) -> str:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from importlib import import_module
-
     for name in BLUEPRINTS:
         app.register_blueprint(import_module(f"portal.blueprints.{name}").bp)
 
 
 def _register_templates(app: Flask) -> None:
-    from flask import request
-    from flask_babel import get_locale
-    from flask_login import current_user
-
-    from portal import navigation, vocabulary
-    from portal.services import sla, taxonomy, tickets
-
     def url_with(**changes) -> str:
         """The current page with some query arguments changed (another language, the next page …)."""
         args = request.args.to_dict(flat=False) | {k: [str(v)] for k, v in changes.items()}

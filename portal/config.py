@@ -49,7 +49,6 @@ FORM_TOKEN_MAX_AGE = 24 * 3600
 
 BABEL_DEFAULT_LOCALE = "zh_CN"
 BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
-LANGUAGES = ("zh_CN", "en")
 
 # The root of the union hierarchy (new tickets land here) and the provinces `flask regions import` loads.
 ROOT_REGION = "44"

@@ -53,11 +53,6 @@ class InvalidTransition(DomainError):
     message = _l("This step is not possible for the case in its current state.")
 
 
-class Conflict(DomainError):
-    status = 409
-    message = _l("This was already done.")
-
-
 # Title and explanation for each status the portal answers with; the page shows both languages' text
 # through the catalogue.
 MESSAGES = {

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from portal.database import command
 from portal.errors import InvalidInput, NotFound
 from portal.extensions import db
-from portal.models import OPEN_STATUSES, ApiChannel, Channel, Kind, Region, RegionLevel, Ticket
+from portal.models import OPEN_STATUSES, ApiChannel, Channel, Kind, RegionLevel, Ticket
 from portal.services import regions, taxonomy, tickets
 from portal.vocabulary import union_name
 
@@ -83,12 +83,10 @@ def _number(raw: str | None, name: str) -> float | None:
     return value
 
 
-def nearest_district(lat: float, lng: float) -> Region:
+def nearest_district(lat: float, lng: float) -> regions.Place:
     """The district whose centre is nearest, within the configured tree (no boundaries are stored)."""
-    root = current_app.config["ROOT_REGION"]
-    districts = db.session.scalars(select(Region).where(regions.within(Region.code, root),
-                                                        Region.level == RegionLevel.DISTRICT,
-                                                        Region.lat.is_not(None))).all()
+    districts = [p for p in regions.places(RegionLevel.DISTRICT, current_app.config["ROOT_REGION"])
+                 if p.lat is not None]
     cos = math.cos(math.radians(lat))
     return min(districts, key=lambda r: (r.lat - lat) ** 2 + ((r.lng - lng) * cos) ** 2)
 
@@ -192,7 +190,8 @@ def _iso(moment: datetime | None) -> str | None:
 def serialise(ticket: Ticket, channel: ApiChannel | None) -> dict:
     """The spec's request fields; the details only for the channel that submitted the request."""
     owner = channel is not None and ticket.api_channel_id == channel.id
-    district = next((r for r in regions.ancestry(ticket.place) if r.level is RegionLevel.DISTRICT), ticket.place)
+    path = regions.ancestry(ticket.place_code)
+    district = next((r for r in path if r.level is RegionLevel.DISTRICT), path[-1])
     reply = next((e.note for e in reversed(ticket.events) if e.action == "replied"), None)
     return {
         "service_request_id": ticket.number,
@@ -206,7 +205,7 @@ def serialise(ticket: Ticket, channel: ApiChannel | None) -> dict:
         "requested_datetime": _iso(ticket.received_at),
         "updated_datetime": _iso(ticket.updated_at),
         "expected_datetime": _iso(ticket.due_at),
-        "address": " ".join(r.name for r in regions.ancestry(ticket.place if owner else district)),
+        "address": " ".join(r.name for r in (path if owner else regions.ancestry(district.code))),
         "address_id": ticket.place_code if owner else district.code,
         "zipcode": None,
         "lat": ticket.lat if owner else None,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 
 from portal.database import command
 from portal.errors import InvalidInput, NotFound
@@ -30,6 +30,8 @@ class RegionRow:
     name: str
     level: RegionLevel
     parent_code: str | None
+    lat: float | None
+    lng: float | None
     lat: float | None = None
     lng: float | None = None
 
@@ -140,6 +142,8 @@ class Place:
     name: str
     level: RegionLevel
     parent_code: str | None
+    lat: float | None
+    lng: float | None
 
 
 _tree: dict[str, Place] = {}
@@ -151,10 +155,10 @@ def _load_tree() -> None:
     (Other running processes pick an import up when they restart.)"""
     if _tree:
         return
-    rows = db.session.execute(select(Region.code, Region.name, Region.level, Region.parent_code)
-                              .order_by(Region.code)).all()
-    for code, name, level, parent in rows:
-        place = Place(code, name, RegionLevel(level), parent)
+    rows = db.session.execute(select(Region.code, Region.name, Region.level, Region.parent_code, Region.lat,
+                                     Region.lng).order_by(Region.code)).all()
+    for code, name, level, parent, lat, lng in rows:
+        place = Place(code, name, RegionLevel(level), parent, lat, lng)
         _tree[code] = place
         _children.setdefault(parent, []).append(place)
 
@@ -170,10 +174,10 @@ def children(code: str | None) -> list[Place]:
     return list(_children.get(code or None, []))
 
 
-def ancestry(region) -> list[Place]:
-    """The path from the province down to `region` (anything with a .code) itself."""
+def ancestry(code: str) -> list[Place]:
+    """The path from the province down to the region `code` itself."""
     _load_tree()
-    path, code = [], region.code
+    path = []
     while code is not None and code in _tree:
         path.insert(0, _tree[code])
         code = _tree[code].parent_code
@@ -196,8 +200,7 @@ def is_place_code(code: str) -> bool:
             and is_within(place.code, current_app.config["ROOT_REGION"]))
 
 
-def count_regions(code: str | None = None) -> dict[RegionLevel, int]:
-    query = select(Region.level, func.count()).group_by(Region.level)
-    if code:
-        query = query.where(within(Region.code, code))
-    return {RegionLevel(level): n for level, n in db.session.execute(query)}
+def places(level: RegionLevel, within_code: str) -> list[Place]:
+    """Every region of one level below `within_code`, from the cached tree."""
+    _load_tree()
+    return [p for p in _tree.values() if p.level is level and is_within(p.code, within_code)]

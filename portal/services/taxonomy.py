@@ -22,6 +22,12 @@ KIND_LABELS = {
     Kind.HELP: _l("Request for help"),
     Kind.APPEAL: _l("Appeal or complaint"),
 }
+KIND_DESCRIPTIONS = {
+    Kind.CONSULTATION: _l("Questions about labour law, contracts, pay or insurance."),
+    Kind.SUGGESTION: _l("Ideas for the union's work and services."),
+    Kind.HELP: _l("Hardship, psychological or legal help for you or your family."),
+    Kind.APPEAL: _l("Unpaid wages, dismissal, work injury, overtime and other disputes."),
+}
 
 
 @dataclass(frozen=True)

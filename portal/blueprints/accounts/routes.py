@@ -79,5 +79,5 @@ def logout():
 @bp.get("/account")
 @signed_in
 def profile():
-    path = regions.ancestry(current_user.region) if current_user.region else []
+    path = regions.ancestry(current_user.region_code) if current_user.region_code else []
     return render_template("accounts/profile.html", user=current_user, path=path)

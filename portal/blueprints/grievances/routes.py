@@ -10,7 +10,6 @@ from portal.blueprints.regions.picker import build_picker, choices_for
 from portal.extensions import limiter
 from portal.forms import rerender_on_csrf_error
 from portal.services import regions, text
-from portal.vocabulary import REQUEST_KINDS
 
 bp = Blueprint("grievances", __name__)
 
@@ -35,7 +34,7 @@ def index(code: str | None = None):
         if receipt is not None:
             return render_template("grievances/receipt.html", receipt=receipt)
     status = 422 if request.method == "POST" and "refresh_place" not in request.form else 200
-    return render_template("grievances/index.html", form=form, picker=picker, kinds=REQUEST_KINDS), status
+    return render_template("grievances/index.html", form=form, picker=picker), status
 
 
 @bp.post("/grievances/suggest")

@@ -4,7 +4,6 @@ from flask import Blueprint, jsonify, render_template
 
 from portal.access import public
 from portal.services import health
-from portal.vocabulary import REQUEST_KINDS
 
 bp = Blueprint("pages", __name__)
 
@@ -12,7 +11,7 @@ bp = Blueprint("pages", __name__)
 @bp.get("/")
 @public
 def home():
-    return render_template("pages/home.html", kinds=REQUEST_KINDS)
+    return render_template("pages/home.html")
 
 
 @bp.get("/healthz")

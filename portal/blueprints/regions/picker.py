@@ -35,12 +35,12 @@ def build_picker(args) -> Picker:
         levels.append(PickerLevel(name, options, selected.code if selected else None))
         chosen = selected or chosen
         parent = selected
-    return Picker(levels, chosen, regions.ancestry(chosen) if chosen else [])
+    return Picker(levels, chosen, regions.ancestry(chosen.code) if chosen else [])
 
 
 def choices_for(code: str | None) -> dict[str, str]:
     """The picker's choices that lead down to `code` (a QR poster's place), or none."""
     if not code:
         return {}
-    path = regions.ancestry(regions.get_region(code))[1:]  # below the root province
+    path = regions.ancestry(code)[1:]  # below the root province
     return dict(zip(("city", "district", "town"), (r.code for r in path), strict=False))

@@ -48,7 +48,7 @@ def index():
     filters = InboxFilters(request.args)
     page = tickets.inbox(current_user, filters.query(), utcnow())
     return render_page_or_partial("staff/index.html", "staff/_inbox.html", region=region, filters=filters,
-                                  inbox=page, path=regions.ancestry(region), below=regions.children(region.code),
+                                  inbox=page, path=regions.ancestry(region.code), below=regions.children(region.code),
                                   notices=supervision.for_union(current_user), now=utcnow())
 
 

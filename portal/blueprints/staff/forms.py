@@ -68,7 +68,7 @@ class LedgerForm(OneTimeForm):
     kind = RadioField(_l("What do they need?"), default=Kind.CONSULTATION.value,
                       choices=[SelectChoice(k.value, label) for k, label in taxonomy.KIND_LABELS.items()])
     category = SelectField(_l("What is it about?"), choices=category_choices, validate_choice=False)
-    summary = TextAreaField(_l("What the worker said"), validators=[Length(max=tickets.MAX_DESCRIPTION)])
+    summary = TextAreaField(_l("What the worker told you"), validators=[Length(max=tickets.MAX_DESCRIPTION)])
     answer = TextAreaField(_l("The answer you gave (if answered on the spot)"),
                            validators=[Length(max=tickets.MAX_NOTE)])
     to_ticket = BooleanField(_l("Needs handling: create a ticket"))

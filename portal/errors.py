@@ -10,9 +10,10 @@ import logging
 
 from flask import Flask, g, jsonify, make_response, render_template, request
 from flask.globals import request_ctx
-from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from portal.i18n import lazy_gettext as _l
 
 log = logging.getLogger(__name__)
 

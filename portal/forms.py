@@ -6,12 +6,13 @@ import re
 import secrets
 
 from flask import current_app, g
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from wtforms import HiddenField, SelectChoice
 from wtforms.validators import ValidationError
 
+from portal.i18n import FORM_TRANSLATIONS
+from portal.i18n import lazy_gettext as _l
 from portal.services import evidence, taxonomy
 
 YUAN = re.compile(r"\d{1,10}(\.\d{1,2})?")
@@ -20,6 +21,10 @@ CSRF_EXPIRED = _l("For your safety this form had expired. Nothing you typed was 
 
 
 class Form(FlaskForm):
+    class Meta:
+        def get_translations(self, form):
+            return FORM_TRANSLATIONS
+
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         if g.get("csrf_failed"):

@@ -1,7 +1,6 @@
 """Display names of domain values, defined once for templates, forms and exports."""
 
-from flask_babel import lazy_gettext as _l
-
+from portal.i18n import lazy_gettext as _l
 from portal.models import Kind, NoticeKind, Rating, Role, Status
 
 ROLE_LABELS = {

@@ -109,3 +109,12 @@ def test_every_service_that_commits_begins_its_write_transaction():
             declared = decorated or "begin_write()" in source
             if commits and f"{name}.{node.name}" not in BEST_EFFORT_WRITES:
                 assert declared, f"{name}.{node.name} commits: decorate it with @command or call begin_write()"
+
+
+def test_translations_come_from_portal_i18n_only():
+    """One way to translate: portal.i18n finds the catalogue once per request (Flask-Babel's own functions
+    look it up for every string)."""
+    for name, path in modules().items():
+        if name != "portal.i18n":
+            for module, names in imports(path):
+                assert not (module.startswith("flask_babel") and {n for n in names if "gettext" in n}), name

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from portal.i18n import lazy_gettext as _l
 
 MAX_FILES = 5
 MAX_BYTES = 10 * 1024 * 1024

@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portal.database import begin_write
 from portal.errors import InvalidInput, PermissionDenied
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.models import Channel, Kind, LedgerEntry, Role, User
 from portal.services import regions, taxonomy, tickets
 

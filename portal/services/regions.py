@@ -174,6 +174,12 @@ def children(code: str | None) -> list[Place]:
     return list(_children.get(code or None, []))
 
 
+def place(code: str) -> Place:
+    """One region from the cached tree; KeyError for a code it does not hold."""
+    _load_tree()
+    return _tree[code]
+
+
 def ancestry(code: str) -> list[Place]:
     """The path from the province down to the region `code` itself."""
     _load_tree()

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from portal.database import command
 from portal.extensions import db
 from portal.models import OPEN_STATUSES, Notice, NoticeKind, Region, Ticket, User
-from portal.services import sla
+from portal.services import regions, sla
 
 PUBLIC_AFTER_WORKING_DAYS = 5
 # Candidates for a reminder: due within this many calendar days (a long holiday can hide working days).
@@ -61,9 +61,20 @@ def sweep(now: datetime) -> SweepResult:
     return SweepResult(len(tickets), created)
 
 
-def for_union(user: User, limit: int = 20) -> list[Notice]:
-    """The notices addressed to this staff member's union, newest first."""
+@dataclass(frozen=True, slots=True)
+class NoticeLine:
+    ticket_id: int
+    number: str
+    kind: NoticeKind
+    handler: regions.Place  # the union whose deadline passed
+
+
+def for_union(user: User, limit: int = 20) -> list[NoticeLine]:
+    """The notices addressed to this staff member's union, newest first: the columns the inbox shows."""
     if not user.region_code:
         return []
-    return list(db.session.scalars(select(Notice).where(Notice.region_code == user.region_code)
-                                   .order_by(Notice.created_at.desc(), Notice.id.desc()).limit(limit)))
+    rows = db.session.execute(select(Notice.ticket_id, Ticket.number, Notice.kind, Ticket.handler_code)
+                              .join(Ticket, Ticket.id == Notice.ticket_id)
+                              .where(Notice.region_code == user.region_code)
+                              .order_by(Notice.created_at.desc(), Notice.id.desc()).limit(limit))
+    return [NoticeLine(*row[:3], regions.place(row.handler_code)) for row in rows]

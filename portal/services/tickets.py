@@ -16,17 +16,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, delete, false, func, or_, select, true, update
 from sqlalchemy import insert as insert_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from portal.database import begin_write, command
 from portal.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.models import (
     OPEN_STATUSES,
     Attachment,
@@ -554,9 +553,28 @@ class InboxQuery:
     page: int = 1
 
 
+@dataclass(frozen=True, slots=True)
+class InboxItem:
+    """A line of the inbox: the columns it shows, not a whole ticket (a third of the page's time went to
+    loading twenty full tickets and their regions)."""
+
+    id: int
+    number: str
+    category: str
+    status: Status
+    due_at: datetime
+    due_provisional: bool
+    handler: regions.Place
+    place: regions.Place
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
 @dataclass(frozen=True)
 class InboxPage:
-    items: list[Ticket]
+    items: list[InboxItem]
     total: int | None  # None with kind, category, overdue or search filters: counting them would read them all
     page: int
     more: bool  # a next page exists
@@ -624,10 +642,13 @@ def inbox(user: User, query: InboxQuery, now: datetime) -> InboxPage:
     total = None if filters else sum(counts.get(st, 0) for st in statuses)
     page = max(1, query.page) if total is None else min(max(1, query.page), max(1, -(-total // PER_PAGE)))
     order = (Ticket.due_at, Ticket.id) if statuses <= OPEN_STATUSES else (Ticket.received_at.desc(), Ticket.id.desc())
-    items = db.session.scalars(select(Ticket).where(*conditions, *filters).order_by(*order)
-                               .options(joinedload(Ticket.handler), joinedload(Ticket.place))
-                               .offset((page - 1) * PER_PAGE).limit(PER_PAGE + 1)).all()  # one more: a next page?
-    return InboxPage(list(items[:PER_PAGE]), total, page, len(items) > PER_PAGE, counts)
+    rows = db.session.execute(select(Ticket.id, Ticket.number, Ticket.category, Ticket.status, Ticket.due_at,
+                                     Ticket.due_provisional, Ticket.handler_code, Ticket.place_code)
+                              .where(*conditions, *filters).order_by(*order)
+                              .offset((page - 1) * PER_PAGE).limit(PER_PAGE + 1)).all()  # one more: a next page?
+    items = [InboxItem(*row[:6], regions.place(row.handler_code), regions.place(row.place_code))
+             for row in rows[:PER_PAGE]]
+    return InboxPage(items, total, page, len(rows) > PER_PAGE, counts)
 
 
 def attachment_for_staff(ticket_id: int, attachment_id: int, user: User) -> Attachment:

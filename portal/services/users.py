@@ -13,14 +13,15 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.database import begin_write, command
 from portal.errors import AuthenticationFailed, InvalidInput, NotFound
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.models import LoginSession, Region, Role, User
 
 MAX_PASSWORD_LENGTH = 1024  # refused before hashing: a megabyte password would tie a worker up in scrypt
@@ -146,7 +147,8 @@ def resume_session(token: str, now: datetime) -> User | None:
     """
     if not token or len(token) > 100:
         return None
-    login = db.session.scalar(select(LoginSession).where(LoginSession.token_hash == _digest(token)))
+    login = db.session.scalar(select(LoginSession).options(joinedload(LoginSession.user))
+                              .where(LoginSession.token_hash == _digest(token)))
     if login is None or login.revoked_at is not None or now >= login.expires_at:
         return None
     if not login.remember and now - login.last_seen_at >= current_app.config["SESSION_IDLE_TIMEOUT"]:

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import select, update
 
+from portal.blueprints.staff import forms
 from portal.extensions import db
 from portal.models import Role, Status, Ticket
 from portal.services import evidence, tickets
@@ -182,6 +183,22 @@ def test_inbox_filters_counts_and_pagination(app, make_user, ticket_at):
     assert "共 23 件" in client.get("/staff/?status=open").get_data(as_text=True)
     for junk in ("status=nope", "kind=%00", "page=-4", "page=abc", "category=' OR 1=1 --", "page=99999"):
         assert client.get(f"/staff/?{junk}").status_code == 200
+
+
+def test_the_filters_show_the_choice_in_each_language_and_keep_no_refused_value(app, make_user):
+    """The filter selects are rendered once per choice and language: the cache must not mix them up, and a
+    refused value must not be kept (anyone could fill memory with them)."""
+    client = client_for(app, make_user, "province")
+    for _ in range(2):  # the second round is served from the cache
+        zh = client.get("/staff/?kind=appeal&lang=zh").get_data(as_text=True)
+        en = client.get("/staff/?kind=appeal&lang=en").get_data(as_text=True)
+        assert '<option selected value="appeal">申诉投诉</option>' in zh
+        assert '<option selected value="appeal">Appeal or complaint</option>' in en
+        assert '<option selected value="consultation">' not in zh + en
+    kept = len(forms._RENDERED)
+    for n in range(5):
+        assert client.get(f"/staff/?kind=junk{n}&category=junk{n}").status_code == 200
+    assert len(forms._RENDERED) == kept
 
 
 def test_overdue_filter(app, make_user, ticket_at):

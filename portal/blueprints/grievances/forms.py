@@ -6,7 +6,6 @@ import hashlib
 import json
 import math
 
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -21,6 +20,7 @@ from wtforms.validators import DataRequired, InputRequired, Length
 
 from portal.errors import InvalidInput
 from portal.forms import OneTimeForm, category_choices, read_form_token, read_uploads, yuan_to_fen
+from portal.i18n import lazy_gettext as _l
 from portal.models import Channel, Kind
 from portal.services import evidence, taxonomy, tickets
 

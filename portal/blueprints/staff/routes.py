@@ -4,7 +4,6 @@ Another jurisdiction's ticket, file or history answers 404, never 403: its exist
 """
 
 from flask import Blueprint, abort, current_app, flash, render_template, request, send_file, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import vocabulary
@@ -15,6 +14,7 @@ from portal.blueprints.staff.forms import ActionForm, InboxFilters, LedgerForm
 from portal.errors import DomainError
 from portal.forms import rerender_on_csrf_error
 from portal.htmx import redirect_after_post, render_page_or_partial
+from portal.i18n import gettext as _
 from portal.models import Role, Ticket
 from portal.services import evidence, ledger, regions, supervision, tickets
 
@@ -44,7 +44,7 @@ LEAVES = {"return_up", "report_up"}
 @bp.get("/staff/")
 @roles(Role.STAFF, Role.ADMIN)
 def index():
-    region = current_user.region or regions.get_region(current_app.config["ROOT_REGION"])
+    region = regions.place(current_user.region_code or current_app.config["ROOT_REGION"])
     filters = InboxFilters(request.args)
     page = tickets.inbox(current_user, filters.query(), utcnow())
     return render_page_or_partial("staff/index.html", "staff/_inbox.html", region=region, filters=filters,

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import MultipleFileField, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from portal.forms import Form, read_uploads
+from portal.i18n import lazy_gettext as _l
 from portal.services import evidence, tickets
 from portal.vocabulary import RATING_LABELS
 

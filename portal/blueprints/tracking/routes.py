@@ -3,7 +3,6 @@ withdraw it, rate the answer. The code is only ever posted; the session then rem
 this browser may see, so the page can refresh itself without the code in any URL."""
 
 from flask import Blueprint, current_app, flash, render_template, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.access import public
@@ -13,6 +12,7 @@ from portal.errors import DomainError, NotFound
 from portal.extensions import limiter
 from portal.forms import rerender_on_csrf_error
 from portal.htmx import redirect_after_post, render_page_or_partial
+from portal.i18n import gettext as _
 from portal.models import Role, Ticket
 from portal.services import tickets
 

@@ -11,16 +11,17 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import Flask, request
-from flask_babel import get_locale
+from flask_babel import format_timedelta, get_locale
 from flask_login import current_user
 
 from portal import auth, cli, errors, i18n, navigation, security, vocabulary
 from portal.database import configure_sqlite, database_uri, engine_options
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 from portal.htmx import add_vary
-from portal.services import sla, taxonomy, tickets
+from portal.services import sla, stations, taxonomy, tickets
 
-BLUEPRINTS = ("pages", "accounts", "regions", "grievances", "tracking", "stations", "members", "staff", "open311")
+BLUEPRINTS = ("pages", "accounts", "regions", "grievances", "tracking", "stations", "members", "staff", "open311",
+              "api")
 
 
 def create_app(config: Mapping | None = None) -> Flask:
@@ -127,6 +128,7 @@ def _register_templates(app: Flask) -> None:
             "hotline": app.config["HOTLINE"],
             "vocabulary": vocabulary,
             "taxonomy": taxonomy,
+            "stations": stations,
             "deadline_flags": tickets.deadline_flags,
         }
 
@@ -138,6 +140,18 @@ def _register_templates(app: Flask) -> None:
     @app.template_filter("working_days_left")
     def _working_days_left(due_at, now):
         return sla.working_days_left(sla.Deadline(due_at, False), now)
+
+    @app.template_filter("age")
+    def _age(moment, now) -> str:
+        """"3 days ago", in the page's language."""
+        return format_timedelta(moment - now, add_direction=True)
+
+    @app.template_filter("distance")
+    def _distance(metres: int) -> str:
+        """350 m, 1.2 km, 12 km: as precise as a worker on the street needs."""
+        if metres < 1000:
+            return f"{metres} m"
+        return f"{metres / 1000:.1f} km" if metres < 10_000 else f"{round(metres / 1000)} km"
 
     @app.template_filter("mask_phone")
     def _mask_phone(phone: str) -> str:

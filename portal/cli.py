@@ -68,6 +68,8 @@ def load_command() -> None:
         click.echo(f"  {account.role.value:<16} {account.phone}  {account.name}  [{state}]")
     if result.tickets_created:
         click.echo(f"tickets: {result.tickets_created} created, in every state of the workflow")
+    if result.stations_created:
+        click.echo(f"stations: {result.stations_created} created around the cities; the station manager has two")
     if result.sample:
         number, code = result.sample
         click.echo(f"Track a demo request at /track/ with ticket number {number} and query code {code}")

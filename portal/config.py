@@ -56,3 +56,9 @@ REGION_PROVINCES = ("44",)
 
 # The 12351 hotline number shown to workers.
 HOTLINE = "12351"
+
+# The station map's tiles (Leaflet's {z}/{x}/{y} template) and their credit. The list of stations never needs
+# them: an intranet or an offline server sets MAP_TILE_URL = "" and the map view says so. WGS-84 tiles only
+# (OpenStreetMap and its mirrors); GCJ-02 tiles such as Amap's would put every marker a few hundred metres off.
+MAP_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+MAP_TILE_ATTRIBUTION = "© OpenStreetMap contributors"

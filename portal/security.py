@@ -3,27 +3,31 @@
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-CSP = "; ".join(
-    [
+
+def content_security_policy(tile_url: str) -> str:
+    """No inline script or eval anywhere; images from this site, plus the map tiles' server when configured."""
+    tiles = urlsplit(tile_url) if tile_url else None
+    tile_origin = f" {tiles.scheme}://{tiles.netloc.replace('{s}', '*')}" if tiles and tiles.netloc else ""
+    return "; ".join([
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self' data:",
+        f"img-src 'self' data:{tile_origin}",
         "font-src 'self'",
         "connect-src 'self'",
         "object-src 'none'",
         "base-uri 'none'",
         "form-action 'self'",
         "frame-ancestors 'none'",
-    ]
-)
+    ])
+
 
 HEADERS = {
-    "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     # Not no-referrer: Flask-WTF checks the Referer of HTTPS form posts and would reject every one.
@@ -42,8 +46,11 @@ def register(app: Flask) -> None:
     def _request_id():
         g.request_id = secrets.token_hex(8)
 
+    csp = content_security_policy(app.config["MAP_TILE_URL"])
+
     @app.after_request
     def _headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", csp)
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
         if app.config["ENVIRONMENT"] == "production":

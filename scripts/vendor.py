@@ -24,6 +24,14 @@ NPM = [
         "package/dist/htmx.min.js": "portal/static/vendor/htmx/htmx.min.js",
         "package/LICENSE": "portal/static/vendor/htmx/LICENSE",
     }),
+    # images/ stays beside leaflet.css, whose url(images/...) references are relative.
+    ("leaflet", "1.9.4", {
+        f"package/dist/{name}": f"portal/static/vendor/leaflet/{name}"
+        for name in ("leaflet.js", "leaflet.css") + tuple(
+            f"images/{png}.png"
+            for png in ("marker-icon", "marker-icon-2x", "marker-shadow", "layers", "layers-2x")
+        )
+    } | {"package/LICENSE": "portal/static/vendor/leaflet/LICENSE"}),
     ("axe-core", "4.14.1", {
         "package/axe.min.js": "tests/browser/vendor/axe-core/axe.min.js",
         "package/LICENSE": "tests/browser/vendor/axe-core/LICENSE",

@@ -2,6 +2,7 @@
 
 from portal.models.channel import ApiChannel
 from portal.models.region import Region, RegionLevel
+from portal.models.station import Station, StationChange, StationKind, StationManager, StationReport
 from portal.models.ticket import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
@@ -36,6 +37,11 @@ __all__ = [
     "Region",
     "RegionLevel",
     "Role",
+    "Station",
+    "StationChange",
+    "StationKind",
+    "StationManager",
+    "StationReport",
     "Status",
     "Ticket",
     "TicketCount",

@@ -6,14 +6,15 @@ Regions, one account per role along a union chain, and grievance tickets in ever
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Channel, Kind, Rating, Region, Role, Ticket
-from portal.services import regions, supervision, tickets, users
+from portal.models import Channel, Kind, Rating, Region, Role, Station, StationKind, Ticket
+from portal.services import regions, stations, supervision, tickets, users
 
 # Known to anyone who reads the README, hence refused outside development.
 DEMO_PASSWORD = "Demo-Portal-2026"  # noqa: S105 — published on purpose, for demos only
@@ -47,6 +48,7 @@ class DemoResult:
     accounts: list[tuple[DemoAccount, bool]]  # (account, created now)
     tickets_created: int = 0
     sample: tuple[str, str] | None = None  # (ticket number, query code) to try tracking with
+    stations_created: int = 0
 
 
 # Fictional requests, each taken through the real workflow to a different state. Steps name the staff
@@ -132,6 +134,57 @@ def _step(ticket: Ticket, user, action: str, args: list, at: datetime, made: lis
     return tickets.close(ticket, user, at)
 
 
+# Rest stations: (kind, name pattern) with a fictional partner's name where one hosts the station.
+STATION_KINDS = [
+    (StationKind.UNION, "{town}工会驿站"),
+    (StationKind.OUTDOOR, "某某银行{town}网点户外劳动者服务站"),
+    (StationKind.OUTDOOR, "{town}环卫工人爱心驿站"),
+    (StationKind.PARTNER, "某某便利店{town}店爱心驿站"),
+    (StationKind.UNION, "{district}新就业形态劳动者驿站"),
+]
+WEEKDAYS_ONLY = {d: [["08:30", "17:30"]] for d in ("mon", "tue", "wed", "thu", "fri")} | {"sat": [], "sun": []}
+HOURS = [
+    {d: [["00:00", "24:00"]] for d in stations.WEEKDAYS},  # 24 hours
+    {d: [["08:00", "20:00"]] for d in stations.WEEKDAYS},
+    {d: [["07:00", "11:30"], ["13:30", "21:00"]] for d in stations.WEEKDAYS},
+    {d: [["18:00", "02:00"]] for d in stations.WEEKDAYS},  # night shift, past midnight
+    WEEKDAYS_ONLY,
+]
+COMMON = ("water", "seats", "charging", "toilet", "air_conditioning", "microwave", "wifi", "first_aid")
+RARE = ("fridge", "power_bank", "aed", "battery_swap", "umbrella", "reading", "job_screen", "lawyer")
+BIG_CITIES = {"4401": 40, "4403": 40, "4419": 25, "4406": 25}  # Guangzhou, Shenzhen, Dongguan, Foshan
+
+
+def _load_stations(now: datetime) -> int:
+    """A few hundred stations clustered around the cities' centres (fixed seed: the same every time); the demo
+    station manager looks after the two in 石牌街道."""
+    if db.session.scalar(select(Station.id).where(Station.external_id.like("demo-%")).limit(1)) is not None:
+        return 0
+    rng = random.Random(12351)  # noqa: S311 — fictional data, the same on every machine
+    manager = users.find_user("19900000201")
+    made = 0
+    for city in regions.children(regions.ancestry(T)[0].code):
+        districts = [d for d in regions.children(city.code) if d.lat is not None] or [city]
+        for n in range(BIG_CITIES.get(city.code, 10)):
+            district = districts[n % len(districts)]
+            towns = [t for t in regions.children(district.code)] or [district]
+            town = rng.choice(towns)
+            if made < 2:  # the manager's own two stations, in the demo chain's street
+                district, town = regions.place(D), regions.place(T)
+            kind, pattern = rng.choice(STATION_KINDS)
+            codes = [c for c in COMMON if rng.random() < 0.7] + [c for c in RARE if rng.random() < 0.2]
+            data = stations.StationData(
+                name=pattern.format(town=town.name, district=district.name), kind=kind,
+                address=f"{city.name}{district.name}{town.name}某某路{rng.randrange(1, 400)}号",
+                region_code=town.code, lat=district.lat + rng.gauss(0, 0.02), lng=district.lng + rng.gauss(0, 0.02),
+                facilities=stations.mask_of(codes), hours=rng.choice(HOURS), phone="020-0000" + f"{made:04d}",
+                holiday_note="节假日照常开放" if rng.random() < 0.5 else "", external_id=f"demo-{made}")
+            stations.add(data, now, managers=[manager] if made < 2 and manager else [])
+            made += 1
+    db.session.commit()
+    return made
+
+
 def load(now: datetime, provinces: list[str]) -> DemoResult:
     created_regions = 0
     if db.session.scalar(select(Region.code).limit(1)) is None:
@@ -145,4 +198,4 @@ def load(now: datetime, provinces: list[str]) -> DemoResult:
         accounts.append((account, not exists))
     count, sample = _load_tickets(now)
     supervision.sweep(now)
-    return DemoResult(created_regions, accounts, count, sample)
+    return DemoResult(created_regions, accounts, count, sample, _load_stations(now))

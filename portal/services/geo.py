@@ -4,6 +4,7 @@ GCJ-02 (AutoNavi/Amap, Tencent), an obfuscated datum offset by a few hundred met
 from __future__ import annotations
 
 import math
+from urllib.parse import urlencode
 
 _A = 6378245.0  # Krasovsky 1940 semi-major axis, as GCJ-02 defines it
 _EE = 0.00669342162296594323
@@ -49,3 +50,39 @@ def gcj02_to_wgs84(lat: float, lng: float) -> tuple[float, float]:
         if abs(dlat) < 1e-10 and abs(dlng) < 1e-10:
             break
     return wlat, wlng
+
+
+_X_PI = math.pi * 3000.0 / 180.0
+
+
+def gcj02_to_bd09(lat: float, lng: float) -> tuple[float, float]:
+    """Baidu's BD-09 is a further offset of GCJ-02."""
+    z = math.sqrt(lng * lng + lat * lat) + 0.00002 * math.sin(lat * _X_PI)
+    theta = math.atan2(lat, lng) + 0.000003 * math.cos(lng * _X_PI)
+    return z * math.sin(theta) + 0.006, z * math.cos(theta) + 0.0065
+
+
+def wgs84_to_bd09(lat: float, lng: float) -> tuple[float, float]:
+    return gcj02_to_bd09(*wgs84_to_gcj02(lat, lng))
+
+
+def navigation_links(lat: float, lng: float, name: str) -> dict[str, str]:
+    """Walking directions to a WGS-84 point in the three map apps workers use, each given the point in the
+    datum it expects (a WGS-84 point passed as is lands hundreds of metres off). Each link opens the app
+    where it is installed and the web map otherwise."""
+    glat, glng = wgs84_to_gcj02(lat, lng)
+    blat, blng = wgs84_to_bd09(lat, lng)
+    return {
+        "amap": "https://uri.amap.com/navigation?" + urlencode(
+            {"to": f"{glng:.6f},{glat:.6f},{name}", "mode": "walk", "coordinate": "gaode", "callnative": 1,
+             "src": SOURCE}),
+        "baidu": "https://api.map.baidu.com/direction?" + urlencode(
+            {"origin": "我的位置", "destination": f"latlng:{blat:.6f},{blng:.6f}|name:{name}", "mode": "walking",
+             "coord_type": "bd09ll", "region": "全国", "output": "html", "src": SOURCE}),
+        "tencent": "https://apis.map.qq.com/uri/v1/routeplan?" + urlencode(
+            {"type": "walk", "fromcoord": "CurrentLocation", "to": name, "tocoord": f"{glat:.6f},{glng:.6f}",
+             "policy": 0, "referer": SOURCE}),
+    }
+
+
+SOURCE = "worker-service-portal"  # the caller name the map services ask links to carry

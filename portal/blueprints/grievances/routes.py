@@ -9,7 +9,7 @@ from portal.blueprints.grievances.forms import GrievanceForm
 from portal.blueprints.regions.picker import build_picker, choices_for
 from portal.extensions import limiter
 from portal.forms import rerender_on_csrf_error
-from portal.services import regions, text
+from portal.services import regions, stations, text
 
 bp = Blueprint("grievances", __name__)
 
@@ -24,10 +24,8 @@ def _submitted(response) -> bool:
 @rerender_on_csrf_error
 @limiter.limit(lambda: current_app.config["SUBMIT_LIMIT_PER_ADDRESS"], methods=["POST"], deduct_when=_submitted)
 def index(code: str | None = None):
-    if code is not None and not regions.is_place_code(code):
-        abort(404)
     form = GrievanceForm(via=code or "")
-    picker = build_picker(request.form if request.method == "POST" else choices_for(code))
+    picker = build_picker(request.form if request.method == "POST" else choices_for(_qr_place(code)))
     member_id = current_user.id if current_user.is_authenticated else None
     if "refresh_place" not in request.form and form.validate_on_submit():
         receipt = form.try_submit(picker.chosen.code if picker.chosen else None, member_id, utcnow(), session)
@@ -35,6 +33,17 @@ def index(code: str | None = None):
             return render_template("grievances/receipt.html", receipt=receipt)
     status = 422 if request.method == "POST" and "refresh_place" not in request.form else 200
     return render_template("grievances/index.html", form=form, picker=picker), status
+
+
+def _qr_place(code: str | None) -> str | None:
+    """The place a QR poster stands for: a district or town code (a workplace's poster), or a rest station's
+    code (its town). Anything else is 404."""
+    if code is None or regions.is_place_code(code):
+        return code
+    station_place = stations.by_code(code).region_code
+    if not regions.is_place_code(station_place):
+        abort(404)
+    return station_place
 
 
 @bp.post("/grievances/suggest")

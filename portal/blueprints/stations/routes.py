@@ -1,13 +1,153 @@
-"""Rest stations for outdoor workers."""
+"""Rest stations: the finder (list and map), a station's page, its QR link and poster, and the pages where
+station managers keep their own stations current.
 
-from flask import Blueprint, render_template
+Another manager's station answers 404, and the edit forms read only the field each one changes, so a posted
+station or region id is never read (SECURITY #21).
+"""
 
-from portal.access import public
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal.access import public, roles
+from portal.auth import utcnow
+from portal.blueprints.regions.picker import build_picker
+from portal.blueprints.stations.forms import ClosureForm, FindForm, HoursForm, ManagerForm, ReportForm
+from portal.errors import DomainError
+from portal.extensions import limiter
+from portal.forms import rerender_on_csrf_error
+from portal.htmx import redirect_after_post, render_page_or_partial
+from portal.i18n import gettext as _
+from portal.models import Role
+from portal.services import qr, stations
 
 bp = Blueprint("stations", __name__)
+MANAGERS = (Role.STATION_MANAGER, Role.ADMIN)
 
 
 @bp.get("/stations/")
 @public
 def index():
-    return render_template("stations/index.html")
+    form, picker = FindForm(request.args), build_picker(request.args)
+    origin = form.origin(picker.chosen)
+    found = stations.nearby(origin.lat, origin.lng, utcnow(), radius_m=form.radius_m(), limit=50,
+                            facilities=form.facilities(), open_now=bool(form.open.data)) if origin else None
+    return render_page_or_partial("stations/index.html", "stations/_results.html", form=form, picker=picker,
+                                  origin=origin, found=found, now=utcnow(), map_view=form.view.data == "map",
+                                  tiles=current_app.config["MAP_TILE_URL"])
+
+
+@bp.get("/stations/<int:station_id>")
+@public
+def detail(station_id: int):
+    station = stations.get(station_id)
+    return render_template("stations/detail.html", station=station, now=utcnow(), form=ReportForm(),
+                           change=stations.last_change(station), links=stations.navigation_links(station))
+
+
+@bp.get("/s/<code>")
+@public
+def short(code: str):
+    """The address a station's QR poster holds: stable for as long as the station exists."""
+    return redirect(url_for("stations.detail", station_id=stations.by_code(code).id), code=301)
+
+
+@bp.get("/stations/<int:station_id>/poster")
+@public
+def poster(station_id: int):
+    station = stations.get(station_id)
+    link = url_for("stations.short", code=station.code, _external=True)
+    return render_template("stations/poster.html", station=station, link=link, svg=qr.svg(link))
+
+
+@bp.post("/stations/<int:station_id>/report")
+@public
+@limiter.limit("10 per hour")
+def report(station_id: int):
+    form = ReportForm()
+    if form.validate_on_submit():
+        stations.report(station_id, form.correct.data == "yes", form.problem.data, utcnow())
+        flash(_("Thank you. The station's manager will see what you said."), "success")
+    return redirect_after_post(url_for("stations.detail", station_id=station_id))
+
+
+# ------------------------------------------------------------------------------------ station managers
+
+@bp.get("/stations/manage/")
+@roles(*MANAGERS)
+def manage():
+    return render_template("stations/manage.html", mine=stations.managed_by(current_user))
+
+
+@bp.get("/stations/<int:station_id>/edit")
+@roles(*MANAGERS)
+def edit(station_id: int):
+    station = stations.for_manager(station_id, current_user)
+    return _edit_page(station, HoursForm.for_station(station), ClosureForm())
+
+
+def _edit_page(station, hours: HoursForm, closure: ClosureForm, status: int = 200):
+    return render_template("stations/edit.html", station=station, hours=hours, closure=closure, form=ManagerForm(),
+                           reports=stations.open_reports(station), now=utcnow()), status
+
+
+@bp.post("/stations/<int:station_id>/facilities/<code>")
+@roles(*MANAGERS)
+def facility(station_id: int, code: str):
+    """One facility on or off, saved at once; the answer offers to undo it."""
+    station, form = stations.for_manager(station_id, current_user), ManagerForm()
+    if form.validate_on_submit():
+        stations.set_facility(station, current_user, code, form.present.data == "on", utcnow())
+    return render_page_or_partial("stations/edit.html", "stations/_facilities.html", station=station, form=form,
+                                  changed=code, hours=HoursForm.for_station(station), closure=ClosureForm(),
+                                  reports=stations.open_reports(station), now=utcnow())
+
+
+@bp.post("/stations/<int:station_id>/hours")
+@roles(*MANAGERS)
+@rerender_on_csrf_error
+def hours(station_id: int):
+    station, form = stations.for_manager(station_id, current_user), HoursForm()
+    if form.validate_on_submit():
+        try:
+            stations.set_hours(station, current_user, form.weekly(), form.holiday_note.data, utcnow())
+        except DomainError as error:
+            form.form_errors.append(str(error.message))
+        else:
+            flash(_("Opening hours saved."), "success")
+            return redirect_after_post(url_for("stations.edit", station_id=station.id))
+    return _edit_page(station, form, ClosureForm(), 200)
+
+
+@bp.post("/stations/<int:station_id>/closure")
+@roles(*MANAGERS)
+@rerender_on_csrf_error
+def closure(station_id: int):
+    station, form = stations.for_manager(station_id, current_user), ClosureForm()
+    if form.validate_on_submit():
+        try:
+            stations.set_closure(station, current_user, form.until_utc(), form.reason.data, utcnow())
+        except DomainError as error:
+            form.form_errors.append(str(error.message))
+        else:
+            flash(_("Saved."), "success")
+            return redirect_after_post(url_for("stations.edit", station_id=station.id))
+    return _edit_page(station, HoursForm.for_station(station), form, 200)
+
+
+@bp.post("/stations/<int:station_id>/confirm")
+@roles(*MANAGERS)
+def confirm(station_id: int):
+    station, form = stations.for_manager(station_id, current_user), ManagerForm()
+    if form.validate_on_submit():
+        stations.confirm(station, current_user, utcnow())
+        flash(_("Thank you: the station is marked as checked today."), "success")
+    return redirect_after_post(url_for("stations.edit", station_id=station.id))
+
+
+@bp.post("/stations/<int:station_id>/reports/<int:report_id>")
+@roles(*MANAGERS)
+def resolve(station_id: int, report_id: int):
+    station, form = stations.for_manager(station_id, current_user), ManagerForm()
+    if form.validate_on_submit():
+        stations.resolve_report(station, current_user, report_id, utcnow())
+    return redirect_after_post(url_for("stations.edit", station_id=station.id))

@@ -1,0 +1,3 @@
+from portal.blueprints.api.routes import bp
+
+__all__ = ["bp"]

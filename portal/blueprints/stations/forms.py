@@ -1,0 +1,138 @@
+"""The station finder's question (GET: it changes nothing, so no CSRF) and the station managers' forms."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    HiddenField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from portal.forms import Form
+from portal.i18n import lazy_gettext as _l
+from portal.services import regions, stations
+from portal.services.sla import SHANGHAI
+
+RADII = (1_000, 3_000, 5_000, 10_000, 20_000, 50_000)
+
+
+@dataclass(frozen=True)
+class Origin:
+    lat: float
+    lng: float
+    label: str  # "your location" or the place chosen
+
+
+def _finite(text: str | None, low: float, high: float) -> float | None:
+    try:
+        value = float((text or "")[:30])
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and low <= value <= high else None
+
+
+class FindForm(Form):
+    class Meta:
+        csrf = False
+
+    lat = HiddenField()
+    lng = HiddenField()
+    f = SelectMultipleField(_l("Facilities I need"), choices=[SelectChoice(f.code, f.label)
+                                                               for f in stations.FACILITIES.values()],
+                            widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+                            validators=[Optional()])
+    radius = SelectField(_l("Within"), choices=[SelectChoice(str(r), _l("%(km)d km", km=r // 1000)) for r in RADII],
+                         default="5000", validators=[Optional()])
+    open = BooleanField(_l("Open now"))
+    view = HiddenField()
+
+    def facilities(self) -> int:
+        """Unknown facility codes in a shared link are dropped, not refused."""
+        return stations.mask_of([c for c in self.f.data or [] if c in stations.FACILITIES])
+
+    def radius_m(self) -> int:
+        return int(self.radius.data) if self.radius.data in {str(r) for r in RADII} else 5_000
+
+    def origin(self, place) -> Origin | None:
+        """The phone's location when it was shared and is a real point, else the centre of the place chosen."""
+        lat, lng = _finite(self.lat.data, -90, 90), _finite(self.lng.data, -180, 180)
+        if lat is not None and lng is not None:
+            return Origin(lat, lng, str(_l("your location")))
+        if place is not None:
+            for p in reversed(regions.ancestry(place.code)):  # towns have no centroid: use their district's
+                if p.lat is not None and p.lng is not None:
+                    return Origin(p.lat, p.lng, place.name)
+        return None
+
+
+class ReportForm(Form):
+    """"Is this information correct?" on the public page."""
+
+    correct = HiddenField()
+    problem = StringField(_l("What is wrong?"), validators=[Length(max=500)])
+
+
+class ManagerForm(Form):
+    """The CSRF token of the managers' one-click actions; `present` says on or off for a facility."""
+
+    present = HiddenField()
+
+
+ALL_DAY_WORDS = {"24h", "24", "全天", "00:00-24:00"}
+
+
+def hours_text(ranges: list[list[str]]) -> str:
+    """One day's ranges as a manager types them: "08:00-12:00, 14:00-20:00"; "24h" all day; "" closed."""
+    if ranges == stations.ALL_DAY:
+        return "24h"
+    return ", ".join(f"{start}-{end}" for start, end in ranges)
+
+
+class HoursForm(Form):
+    mon = StringField(stations.WEEKDAY_LABELS["mon"], validators=[Length(max=60)])
+    tue = StringField(stations.WEEKDAY_LABELS["tue"], validators=[Length(max=60)])
+    wed = StringField(stations.WEEKDAY_LABELS["wed"], validators=[Length(max=60)])
+    thu = StringField(stations.WEEKDAY_LABELS["thu"], validators=[Length(max=60)])
+    fri = StringField(stations.WEEKDAY_LABELS["fri"], validators=[Length(max=60)])
+    sat = StringField(stations.WEEKDAY_LABELS["sat"], validators=[Length(max=60)])
+    sun = StringField(stations.WEEKDAY_LABELS["sun"], validators=[Length(max=60)])
+    holiday_note = StringField(_l("Holidays"), validators=[Length(max=200)])
+
+    @classmethod
+    def for_station(cls, station) -> HoursForm:
+        return cls(data={day: hours_text(station.hours.get(day, [])) for day in stations.WEEKDAYS}
+                   | {"holiday_note": station.holiday_note})
+
+    def weekly(self) -> dict[str, list[list[str]]]:
+        """The typed hours as stored; stations.parse_hours checks them."""
+        week = {}
+        for day in stations.WEEKDAYS:
+            text = (self[day].data or "").strip().replace("，", ",").replace("–", "-").replace("—", "-")
+            text = text.replace("～", "-").replace("~", "-").replace("：", ":")
+            if text.lower() in ALL_DAY_WORDS:
+                week[day] = stations.ALL_DAY
+            else:
+                week[day] = [[part.strip() for part in item.split("-", 1)] for item in text.split(",") if item.strip()]
+        return week
+
+
+class ClosureForm(Form):
+    until = DateTimeLocalField(_l("Closed until"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    reason = StringField(_l("Why"), validators=[Length(max=200)])
+    reopen = HiddenField()
+
+    def until_utc(self) -> datetime | None:
+        """The moment typed, read as Beijing time; none when reopening."""
+        if self.reopen.data == "yes" or self.until.data is None:
+            return None
+        return self.until.data.replace(tzinfo=SHANGHAI).astimezone(UTC)

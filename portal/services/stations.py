@@ -1,0 +1,394 @@
+"""Rest stations: the facility vocabulary, opening hours and "open now", the nearest search, and the changes
+station managers make (each one audited).
+
+The nearest search reads a bounding box through the (lat, lng) index, ranks the candidates by a spherical
+distance (a microsecond each), and computes the exact WGS-84 geodesic (Karney's algorithm, about 20 µs) only for
+those that can still be among the nearest: the sphere is never more than 0.56 % off the ellipsoid.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from geographiclib.geodesic import Geodesic
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from portal.database import command
+from portal.errors import InvalidInput, NotFound
+from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
+from portal.models import Role, Station, StationChange, StationKind, StationManager, StationReport, User
+from portal.services import geo
+from portal.services.sla import SHANGHAI
+
+# ------------------------------------------------------------------------------------------ vocabulary
+
+
+@dataclass(frozen=True)
+class Facility:
+    code: str
+    bit: int
+    label: str
+    icon: str  # symbol id in templates/_icons.html
+
+
+FACILITIES = {f.code: f for f in (
+    Facility("water", 1 << 0, _l("Drinking water"), "f-water"),
+    Facility("seats", 1 << 1, _l("Seats"), "f-seats"),
+    Facility("charging", 1 << 2, _l("Phone charging"), "f-charging"),
+    Facility("microwave", 1 << 3, _l("Microwave"), "f-microwave"),
+    Facility("toilet", 1 << 4, _l("Toilet"), "f-toilet"),
+    Facility("air_conditioning", 1 << 5, _l("Air conditioning"), "f-air_conditioning"),
+    Facility("wifi", 1 << 6, _l("Wi-Fi"), "f-wifi"),
+    Facility("first_aid", 1 << 7, _l("First-aid kit"), "f-first_aid"),
+    Facility("fridge", 1 << 8, _l("Fridge"), "f-fridge"),
+    Facility("power_bank", 1 << 9, _l("Power bank"), "f-power_bank"),
+    Facility("aed", 1 << 10, _l("AED defibrillator"), "f-aed"),
+    Facility("battery_swap", 1 << 11, _l("E-bike battery swap"), "f-battery_swap"),
+    Facility("umbrella", 1 << 12, _l("Umbrella to borrow"), "f-umbrella"),
+    Facility("reading", 1 << 13, _l("Reading corner"), "f-reading"),
+    Facility("job_screen", 1 << 14, _l("Job information"), "f-job_screen"),
+    Facility("lawyer", 1 << 15, _l("Lawyer on duty"), "f-lawyer"),
+)}
+
+KIND_LABELS = {
+    StationKind.UNION: _l("Trade union rest station"),
+    StationKind.OUTDOOR: _l("Outdoor workers' service station"),
+    StationKind.PARTNER: _l("Partner rest point"),
+}
+
+# who changed a station last, as the public page says it ("updated 3 days ago by the station manager")
+ACTOR_LABELS = {
+    "station_manager": _l("the station manager"),
+    "admin": _l("the union"),
+    "staff": _l("the union"),
+    "import": _l("the union"),
+}
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAY_LABELS = dict(zip(WEEKDAYS, (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
+                                     _l("Saturday"), _l("Sunday")), strict=True))
+ALL_DAY = [["00:00", "24:00"]]
+MAX_RADIUS_M = 50_000
+MAX_LIMIT = 100
+WALK_M_PER_MIN = 75  # 4.5 km/h
+RIDE_M_PER_MIN = 250  # 15 km/h on an e-bike in town
+
+
+def mask_of(codes) -> int:
+    """The bit mask of facility codes; InvalidInput names an unknown one."""
+    mask = 0
+    for code in codes:
+        if code not in FACILITIES:
+            raise InvalidInput(_l("Unknown facility: %(code)s", code=code[:30]), fields={"facilities": code[:30]})
+        mask |= FACILITIES[code].bit
+    return mask
+
+
+def codes_of(mask: int) -> list[str]:
+    return [f.code for f in FACILITIES.values() if mask & f.bit]
+
+
+# --------------------------------------------------------------------------------------- opening hours
+
+_TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d)|24:00")
+
+
+def _minutes(text: str) -> int:
+    return 1440 if text == "24:00" else int(text[:2]) * 60 + int(text[3:])
+
+
+def parse_hours(raw) -> dict[str, list[list[str]]]:
+    """Opening hours as stored: every weekday present, ranges of "HH:MM" sorted by start. A range whose end is
+    not after its start runs past midnight; "00:00"–"24:00" is all day. InvalidInput says what is wrong."""
+    if not isinstance(raw, dict) or set(raw) - set(WEEKDAYS):
+        raise InvalidInput(_l("Opening hours must name weekdays."), fields={"hours": "weekdays"})
+    hours = {}
+    for day in WEEKDAYS:
+        ranges = raw.get(day) or []
+        if not isinstance(ranges, list) or len(ranges) > 4:
+            raise InvalidInput(_l("At most four opening periods a day."), fields={"hours": day})
+        clean = []
+        for item in ranges:
+            if (not isinstance(item, list | tuple) or len(item) != 2
+                    or not all(isinstance(t, str) and _TIME.fullmatch(t) for t in item)):
+                raise InvalidInput(_l("Times are written like 08:30."), fields={"hours": day})
+            start, end = item
+            if start == "24:00" or start == end:
+                raise InvalidInput(_l("An opening period must not be empty."), fields={"hours": day})
+            clean.append([start, end])
+        hours[day] = sorted(clean)
+    return hours
+
+
+def is_open(hours: dict, closed_until: datetime | None, now: datetime) -> bool:
+    """Open at `now` (Asia/Shanghai wall clock) by the weekly hours, unless temporarily closed."""
+    if closed_until is not None and closed_until > now:
+        return False
+    local = now.astimezone(SHANGHAI)
+    minute = local.hour * 60 + local.minute
+    today, yesterday = WEEKDAYS[local.weekday()], WEEKDAYS[local.weekday() - 1]
+    for start, end in hours.get(today, []):
+        s, e = _minutes(start), _minutes(end)
+        if (s < e and s <= minute < e) or (e <= s and minute >= s):
+            return True
+    return any(_minutes(end) <= _minutes(start) and minute < _minutes(end)
+               for start, end in hours.get(yesterday, []))
+
+
+def is_all_day(hours: dict) -> bool:
+    return all(hours.get(day) == ALL_DAY for day in WEEKDAYS)
+
+
+# ---------------------------------------------------------------------------------------- nearest search
+
+_SPHERE_M = 6_371_008.8
+_SPHERE_ERROR = 0.0056  # the sphere's distance is within 0.56 % of the geodesic's, either way
+_WGS84 = Geodesic.WGS84
+
+
+def geodesic_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Distance on the WGS-84 ellipsoid (the same algorithm as geopy.distance.geodesic)."""
+    return _WGS84.Inverse(lat1, lng1, lat2, lng2, Geodesic.DISTANCE)["s12"]
+
+
+def _sphere_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = (math.sin((p2 - p1) / 2) ** 2
+         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lng2 - lng1) / 2) ** 2)
+    return 2 * _SPHERE_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def _box(lat: float, lng: float, radius_m: float) -> tuple[float, float, float, float]:
+    """A latitude/longitude box that surely holds every point within radius_m (degrees of latitude are at
+    least 110.5 km long; a degree of longitude shrinks with the cosine of the farthest latitude)."""
+    dlat = radius_m / 110_000
+    far = min(89.9, abs(lat) + dlat)
+    dlng = min(180.0, radius_m / (111_000 * math.cos(math.radians(far))))
+    return lat - dlat, lat + dlat, lng - dlng, lng + dlng
+
+
+@dataclass(frozen=True)
+class Near:
+    station: Station
+    distance_m: int  # geodesic, whole metres
+
+    @property
+    def walk_min(self) -> int:
+        return max(1, round(self.distance_m / WALK_M_PER_MIN))
+
+    @property
+    def ride_min(self) -> int:
+        return max(1, round(self.distance_m / RIDE_M_PER_MIN))
+
+
+def nearby(lat: float, lng: float, now: datetime, radius_m: float = 5_000, limit: int = 20,
+           facilities: int = 0, open_now: bool = False) -> list[Near]:
+    """The stations within radius_m of a WGS-84 point, nearest first by geodesic distance."""
+    south, north, west, east = _box(lat, lng, radius_m)
+    columns = [Station.id, Station.lat, Station.lng]
+    if open_now:
+        columns += [Station.hours, Station.closed_until]
+    query = select(*columns).where(Station.lat.between(south, north), Station.lng.between(west, east))
+    if facilities:
+        query = query.where(Station.facilities.op("&")(facilities) == facilities)
+    rows = db.session.execute(query).all()
+    if open_now:
+        rows = [r for r in rows if is_open(r.hours, r.closed_until, now)]
+    ranked = sorted((_sphere_m(lat, lng, r.lat, r.lng), r) for r in rows)
+    exact: list[tuple[float, int]] = []
+    for rough, row in ranked:
+        if rough > radius_m * (1 + _SPHERE_ERROR):
+            break
+        if len(exact) >= limit and rough * (1 - _SPHERE_ERROR) > exact[limit - 1][0]:
+            break  # no later candidate can be nearer than the farthest of the nearest `limit`
+        distance = geodesic_m(lat, lng, row.lat, row.lng)
+        if distance <= radius_m:
+            exact.append((distance, row.id))
+            exact.sort()
+    chosen = exact[:limit]
+    stations = {s.id: s for s in db.session.scalars(select(Station).where(Station.id.in_([i for _, i in chosen])))}
+    return [Near(stations[i], round(d)) for d, i in chosen]
+
+
+# ------------------------------------------------------------------------------------------- look-ups
+
+def get(station_id: int) -> Station:
+    station = db.session.get(Station, station_id)
+    if station is None:
+        raise NotFound()
+    return station
+
+
+def by_code(code: str) -> Station:
+    station = db.session.scalar(select(Station).where(Station.code == (code or "").strip().upper()[:8]))
+    if station is None:
+        raise NotFound()
+    return station
+
+
+def page(number: int, size: int = 100) -> tuple[list[Station], int]:
+    """All stations in id order, a page at a time, and how many there are."""
+    total = db.session.scalar(select(func.count()).select_from(Station))
+    items = db.session.scalars(select(Station).order_by(Station.id).offset((number - 1) * size).limit(size)).all()
+    return list(items), total
+
+
+def last_change(station: Station) -> StationChange | None:
+    return db.session.scalar(select(StationChange).where(StationChange.station_id == station.id)
+                             .order_by(StationChange.at.desc(), StationChange.id.desc()).limit(1))
+
+
+def managed_by(user: User) -> list[Station]:
+    if user.role is Role.ADMIN:
+        return list(db.session.scalars(select(Station).order_by(Station.name).limit(200)))
+    return list(db.session.scalars(select(Station).join(StationManager).where(StationManager.user_id == user.id)
+                                   .order_by(Station.name)))
+
+
+def for_manager(station_id: int, user: User) -> Station:
+    """A station its manager (or an administrator) may edit; any other answers 404, revealing nothing."""
+    query = select(Station).where(Station.id == station_id).options(selectinload(Station.managers))
+    if user.role is not Role.ADMIN:
+        query = query.join(StationManager).where(StationManager.user_id == user.id)
+    station = db.session.scalar(query)
+    if station is None:
+        raise NotFound()
+    return station
+
+
+# -------------------------------------------------------------------------------------------- changes
+
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U: read aloud and typed without doubt
+
+
+def new_code() -> str:
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+        if db.session.scalar(select(Station.id).where(Station.code == code)) is None:
+            return code
+
+
+def _audit(station: Station, user: User | None, field: str, before, after, now: datetime) -> None:
+    station.updated_at = now
+    db.session.add(StationChange(station_id=station.id, user_id=user.id if user else None,
+                                 role=user.role.value if user else "import", field=field,
+                                 before=str(before), after=str(after), at=now))
+
+
+@dataclass(frozen=True)
+class StationData:
+    """A station as an import row or the demo gives it; `hours` as parse_hours reads them."""
+
+    name: str
+    kind: StationKind
+    address: str
+    region_code: str
+    lat: float
+    lng: float
+    facilities: int
+    hours: dict
+    phone: str = ""
+    holiday_note: str = ""
+    external_id: str | None = None
+
+
+def _fill(station: Station, data: StationData) -> None:
+    station.name, station.kind, station.address = data.name, data.kind, data.address
+    station.region_code, station.lat, station.lng = data.region_code, data.lat, data.lng
+    station.facilities, station.hours = data.facilities, parse_hours(data.hours)
+    station.phone, station.holiday_note = data.phone, data.holiday_note
+
+
+def add(data: StationData, now: datetime, managers: list[User] = ()) -> Station:
+    """A new station in the caller's transaction (the importer and the demo commit once for many)."""
+    station = Station(code=new_code(), external_id=data.external_id, verified_at=now, updated_at=now)
+    _fill(station, data)
+    station.managers = list(managers)
+    db.session.add(station)
+    db.session.flush()
+    _audit(station, None, "created", "", station.name, now)
+    return station
+
+
+@command
+def set_facility(station: Station, user: User, code: str, present: bool, now: datetime) -> Station:
+    bit = mask_of([code])
+    before = station.facilities
+    station.facilities = before | bit if present else before & ~bit
+    if station.facilities != before:
+        _audit(station, user, "facilities", ",".join(codes_of(before)), ",".join(codes_of(station.facilities)), now)
+    db.session.commit()
+    return station
+
+
+@command
+def set_hours(station: Station, user: User, hours, holiday_note: str, now: datetime) -> Station:
+    clean, note = parse_hours(hours), (holiday_note or "").strip()[:200]
+    if (clean, note) != (station.hours, station.holiday_note):
+        _audit(station, user, "hours", station.hours, clean, now)
+        station.hours, station.holiday_note = clean, note
+    db.session.commit()
+    return station
+
+
+@command
+def set_closure(station: Station, user: User, until: datetime | None, reason: str, now: datetime) -> Station:
+    """Close the station until a moment (reason required), or reopen it with until=None."""
+    reason = (reason or "").strip()[:200]
+    if until is not None and (until <= now or until > now + timedelta(days=366)):
+        raise InvalidInput(_l("Choose a reopening time within the next year."), fields={"until": "range"})
+    if until is not None and not reason:
+        raise InvalidInput(_l("Say why the station is closed."), fields={"reason": "required"})
+    _audit(station, user, "closure", station.closed_until or "", until or "", now)
+    station.closed_until, station.closure_reason = until, reason if until else ""
+    db.session.commit()
+    return station
+
+
+@command
+def confirm(station: Station, user: User, now: datetime) -> Station:
+    """"Still correct": the information was checked today."""
+    _audit(station, user, "verified", station.verified_at, now, now)
+    station.verified_at = now
+    db.session.commit()
+    return station
+
+
+@command
+def report(station_id: int, correct: bool, problem: str, now: datetime) -> None:
+    """A visitor says the page is right, or what is wrong with it (the station's managers see it)."""
+    station = get(station_id)
+    problem = (problem or "").strip()[:500]
+    if not correct and not problem:
+        raise InvalidInput(_l("Please say what is wrong."), fields={"problem": "required"})
+    db.session.add(StationReport(station_id=station.id, correct=correct, problem="" if correct else problem, at=now))
+    db.session.commit()
+
+
+def open_reports(station: Station) -> list[StationReport]:
+    return list(db.session.scalars(select(StationReport).where(
+        StationReport.station_id == station.id, StationReport.correct.is_(False), StationReport.resolved_at.is_(None))
+        .order_by(StationReport.at.desc()).limit(50)))
+
+
+@command
+def resolve_report(station: Station, user: User, report_id: int, now: datetime) -> None:
+    found = db.session.scalar(select(StationReport).where(StationReport.id == report_id,
+                                                          StationReport.station_id == station.id))
+    if found is None:
+        raise NotFound()
+    if found.resolved_at is None:
+        found.resolved_at = now
+        _audit(station, user, "report", found.problem, "resolved", now)
+    db.session.commit()
+
+
+def navigation_links(station: Station, name: str | None = None) -> dict[str, str]:
+    """Walking directions in Amap, Baidu and Tencent maps, each in its own datum (see services.geo)."""
+    return geo.navigation_links(station.lat, station.lng, name or station.name)

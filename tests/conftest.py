@@ -135,6 +135,34 @@ def make_user(app):
     return make
 
 
+ALL_WEEK = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+
+@pytest.fixture
+def make_station(app):
+    """A station through the service (石牌街道, Tianhe, by default); returns its id."""
+    counter = iter(range(100_000))
+
+    def make(lat: float = 23.1353, lng: float = 113.3340, facilities=("water", "seats"), hours=None,
+             managers=(), region: str = "440106006", **fields) -> int:
+        from portal.models import StationKind, User
+        from portal.services import stations
+
+        n = next(counter)
+        with app.app_context():
+            data = stations.StationData(
+                name=fields.pop("name", f"测试驿站{n}"), kind=fields.pop("kind", StationKind.UNION),
+                address=fields.pop("address", "天河区测试路1号"), region_code=region, lat=lat, lng=lng,
+                facilities=stations.mask_of(facilities), hours=hours or ALL_WEEK, **fields)
+            station = stations.add(data, NOW, managers=[db.session.get(User, m) for m in managers])
+            db.session.commit()
+            station_id = station.id
+            db.session.remove()
+            return station_id
+
+    return make
+
+
 def csrf_token(client, path: str = "/") -> str:
     """The token htmx sends, scraped from the page's hx-headers exactly as the browser would read it."""
     html = client.get(path).get_data(as_text=True)

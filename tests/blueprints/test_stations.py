@@ -1,0 +1,152 @@
+"""Rest stations through HTTP: the finder with and without htmx, a station's page, QR link and poster, and
+station managers editing their own stations only."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import Role, Station, StationChange, StationReport
+from portal.services import stations
+from tests.conftest import csrf_token, login
+
+
+def test_the_finder_works_without_javascript_from_a_chosen_place(client, make_station):
+    near = make_station(name="石牌驿站", facilities=("water", "microwave"))
+    make_station(name="深圳驿站", lat=22.54, lng=114.06, region="440304")
+    html = client.get("/stations/?city=4401&district=440106").get_data(as_text=True)
+    assert "石牌驿站" in html and "深圳驿站" not in html and f'href="/stations/{near}"' in html
+    assert "分钟" in html and "正在开放" in html and "微波炉" in html
+    assert "石牌驿站" not in client.get("/stations/?city=4401&district=440106&f=fridge").get_data(as_text=True)
+
+
+def test_the_finder_answers_htmx_with_its_results_only(client, make_station):
+    make_station(name="石牌驿站")
+    fragment = client.get("/stations/?lat=23.1353&lng=113.3340&f=water",
+                          headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert fragment.lstrip().startswith('<section id="stations-results"') and "石牌驿站" in fragment
+    assert "<html" not in fragment
+
+
+def test_bad_finder_parameters_never_break_the_page(client, make_station):
+    make_station()
+    for query in ("lat=NaN&lng=113", "lat=91&lng=500", "f=jacuzzi", "radius=9999999", "city=%00", "lat=1e999&lng=2"):
+        assert client.get(f"/stations/?{query}").status_code == 200, query
+
+
+def test_the_station_page_navigates_in_each_apps_datum(client, make_station):
+    station_id = make_station(name="石牌驿站", facilities=("microwave", "aed"), phone="020-12345678")
+    html = client.get(f"/stations/{station_id}").get_data(as_text=True)
+    assert "uri.amap.com/navigation" in html and "mode=walk" in html and "coord_type=bd09ll" in html
+    assert "apis.map.qq.com" in html and "微信" in html
+    assert "微波炉" in html and "AED 除颤仪" in html and "每天 24 小时开放" in html
+    with client.application.app_context():
+        code = db.session.get(Station, station_id).code
+    assert f'href="/g/{code}"' in html
+    assert client.get(f"/s/{code.lower()}").headers["Location"].endswith(f"/stations/{station_id}")
+    assert client.get("/s/NOPE99").status_code == 404
+    assert client.get("/stations/999999").status_code == 404
+
+
+def test_the_poster_holds_a_qr_code_of_the_stations_short_link(client, make_station):
+    station_id = make_station(name="石牌驿站")
+    html = client.get(f"/stations/{station_id}/poster").get_data(as_text=True)
+    assert '<svg class="qr"' in html and "石牌驿站" in html and "/s/" in html and "12351" in html
+
+
+def test_a_grievance_from_a_stations_qr_is_placed_in_its_town(client, make_station):
+    station_id = make_station()
+    with client.application.app_context():
+        code = db.session.get(Station, station_id).code
+    html = client.get(f"/g/{code}").get_data(as_text=True)
+    assert re.search(r'<option value="440106006"\s+selected', html)
+    assert f'name="via" type="hidden" value="{code}"' in html
+
+
+def test_visitors_say_whether_the_page_is_right(client, make_station):
+    station_id = make_station()
+    token = csrf_token(client, f"/stations/{station_id}")
+    said_yes = client.post(f"/stations/{station_id}/report", data={"csrf_token": token, "correct": "yes"})
+    assert said_yes.status_code == 303
+    assert client.post(f"/stations/{station_id}/report",
+                       data={"csrf_token": token, "correct": "no", "problem": " "}).status_code == 400
+    assert client.post(f"/stations/{station_id}/report",
+                       data={"csrf_token": token, "correct": "no", "problem": "微波炉坏了"}).status_code == 303
+    assert client.post(f"/stations/{station_id}/report", data={"correct": "no", "problem": "x"}).status_code == 400
+    with client.application.app_context():
+        assert sorted(r.problem for r in db.session.scalars(select(StationReport))) == ["", "微波炉坏了"]
+
+
+def _manager(app, make_user, make_station):
+    manager = make_user(Role.STATION_MANAGER)
+    client = app.test_client()
+    assert login(client, manager.phone).status_code == 303
+    return client, make_station(managers=[manager.id], name="我的驿站"), make_station(name="别人的驿站")
+
+
+def test_managers_reach_only_their_own_stations(app, make_user, make_station):
+    client, mine, other = _manager(app, make_user, make_station)
+    assert "我的驿站" in client.get("/stations/manage/").get_data(as_text=True)
+    assert "别人的驿站" not in client.get("/stations/manage/").get_data(as_text=True)
+    assert client.get(f"/stations/{mine}/edit").status_code == 200
+    token = csrf_token(client, f"/stations/{mine}/edit")
+    assert client.get(f"/stations/{other}/edit").status_code == 404
+    for path, data in ((f"/stations/{other}/facilities/wifi", {"present": "on"}), (f"/stations/{other}/confirm", {}),
+                       (f"/stations/{other}/hours", {"mon": "24h"}), (f"/stations/{other}/closure", {"reason": "x"})):
+        assert client.post(path, data={"csrf_token": token, **data}).status_code == 404, path
+    with app.app_context():
+        assert db.session.scalar(select(StationChange.id).where(StationChange.station_id == other,
+                                                                StationChange.field != "created")) is None
+
+
+def test_a_facility_toggle_saves_at_once_and_can_be_undone(app, make_user, make_station):
+    client, mine, _ = _manager(app, make_user, make_station)
+    token = csrf_token(client, f"/stations/{mine}/edit")
+    # extra fields are never read: the station, its region and its check date stay as they are
+    posted = client.post(f"/stations/{mine}/facilities/microwave", headers={"HX-Request": "true"},
+                         data={"csrf_token": token, "present": "on", "station_id": "1", "region_code": "4403",
+                               "verified_at": "2020-01-01"})
+    fragment = posted.get_data(as_text=True)
+    assert posted.status_code == 200 and fragment.lstrip().startswith('<section id="stations-facilities"')
+    assert "微波炉：已显示" in fragment and "撤销" in fragment
+    with app.app_context():
+        station = db.session.get(Station, mine)
+        assert "microwave" in stations.codes_of(station.facilities) and station.region_code == "440106006"
+    client.post(f"/stations/{mine}/facilities/microwave", data={"csrf_token": token, "present": "off"},
+                headers={"HX-Request": "true"})
+    with app.app_context():
+        assert "microwave" not in stations.codes_of(db.session.get(Station, mine).facilities)
+    assert client.post(f"/stations/{mine}/facilities/jacuzzi",
+                       data={"csrf_token": token, "present": "on"}).status_code == 400
+    assert client.post(f"/stations/{mine}/facilities/wifi", data={"present": "on"}).status_code == 400  # no CSRF
+    assert "驿站站长" in client.get(f"/stations/{mine}").get_data(as_text=True)
+
+
+def test_hours_and_closure_editors(app, make_user, make_station):
+    client, mine, _ = _manager(app, make_user, make_station)
+    token = csrf_token(client, f"/stations/{mine}/edit")
+    week = {"mon": "08:00-12:00，14:00-20:00", "tue": "24h", "wed": "22:00-06:00", "thu": "", "fri": "08:00~20:00",
+            "sat": "全天", "sun": "", "holiday_note": "春节休息"}
+    assert client.post(f"/stations/{mine}/hours", data={"csrf_token": token, **week}).status_code == 303
+    with app.app_context():
+        station = db.session.get(Station, mine)
+        assert station.hours["mon"] == [["08:00", "12:00"], ["14:00", "20:00"]] and station.hours["thu"] == []
+        assert station.hours["wed"] == [["22:00", "06:00"]] and station.hours["sat"] == stations.ALL_DAY
+    refused = client.post(f"/stations/{mine}/hours", data={"csrf_token": token, **week, "mon": "8点到20点"})
+    assert refused.status_code == 200 and "08:30" in refused.get_data(as_text=True)
+    assert "8点到20点" in refused.get_data(as_text=True)  # what was typed comes back
+    closed = client.post(f"/stations/{mine}/closure",
+                         data={"csrf_token": token, "until": "2099-01-01T10:00", "reason": "装修"})
+    assert closed.status_code == 200 and "一年之内" in closed.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Station, mine).closed_until is None
+
+
+def test_staff_and_workers_cannot_edit_stations(app, make_user, make_station):
+    station_id = make_station()
+    for role in (Role.MEMBER, Role.STAFF, Role.MERCHANT):
+        client = app.test_client()
+        assert login(client, make_user(role).phone).status_code == 303
+        assert client.get(f"/stations/{station_id}/edit").status_code == 403

@@ -173,11 +173,14 @@ def _load_stations(now: datetime) -> int:
                 district, town = regions.place(D), regions.place(T)
             kind, pattern = rng.choice(STATION_KINDS)
             codes = [c for c in COMMON if rng.random() < 0.7] + [c for c in RARE if rng.random() < 0.2]
+            hours = rng.choice(HOURS)
+            if made == 0:  # the street's flagship station: open round the clock, with the usual facilities
+                kind, pattern, codes, hours = StationKind.UNION, "{town}工会驿站", list(COMMON[:6]), HOURS[0]
             data = stations.StationData(
                 name=pattern.format(town=town.name, district=district.name), kind=kind,
                 address=f"{city.name}{district.name}{town.name}某某路{rng.randrange(1, 400)}号",
                 region_code=town.code, lat=district.lat + rng.gauss(0, 0.02), lng=district.lng + rng.gauss(0, 0.02),
-                facilities=stations.mask_of(codes), hours=rng.choice(HOURS), phone="020-0000" + f"{made:04d}",
+                facilities=stations.mask_of(codes), hours=hours, phone="020-0000" + f"{made:04d}",
                 holiday_note="节假日照常开放" if rng.random() < 0.5 else "", external_id=f"demo-{made}")
             stations.add(data, now, managers=[manager] if made < 2 and manager else [])
             made += 1

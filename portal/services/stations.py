@@ -126,6 +126,31 @@ def parse_hours(raw) -> dict[str, list[list[str]]]:
     return hours
 
 
+ALL_DAY_WORDS = {"24h", "24", "全天", "00:00-24:00"}
+
+
+def hours_text(ranges: list[list[str]]) -> str:
+    """One day's ranges as people type them: "08:00-12:00, 14:00-20:00"; "24h" all day; "" closed."""
+    if ranges == ALL_DAY:
+        return "24h"
+    return ", ".join(f"{start}-{end}" for start, end in ranges)
+
+
+def hours_from_text(days: dict[str, str]) -> dict[str, list[list[str]]]:
+    """The typed form of the week (the managers' editor, a CSV row) as parse_hours reads it; full-width
+    punctuation and other dashes are accepted, as Chinese keyboards type them."""
+    week = {}
+    for day in WEEKDAYS:
+        text = (days.get(day) or "").strip()
+        for typed, meant in (("，", ","), ("–", "-"), ("—", "-"), ("～", "-"), ("~", "-"), ("：", ":")):
+            text = text.replace(typed, meant)
+        if text.lower() in ALL_DAY_WORDS:
+            week[day] = ALL_DAY
+        else:
+            week[day] = [[part.strip() for part in item.split("-", 1)] for item in text.split(",") if item.strip()]
+    return week
+
+
 def is_open(hours: dict, closed_until: datetime | None, now: datetime) -> bool:
     """Open at `now` (Asia/Shanghai wall clock) by the weekly hours, unless temporarily closed."""
     if closed_until is not None and closed_until > now:
@@ -314,6 +339,19 @@ def add(data: StationData, now: datetime, managers: list[User] = ()) -> Station:
     db.session.flush()
     _audit(station, None, "created", "", station.name, now)
     return station
+
+
+def replace(station: Station, data: StationData, user: User | None, now: datetime) -> bool:
+    """An imported row over an existing station, in the caller's transaction; False when nothing changed."""
+    before = (station.name, station.kind, station.address, station.region_code, station.lat, station.lng,
+              station.facilities, station.hours, station.phone, station.holiday_note)
+    _fill(station, data)
+    after = (station.name, station.kind, station.address, station.region_code, station.lat, station.lng,
+             station.facilities, station.hours, station.phone, station.holiday_note)
+    if after == before:
+        return False
+    _audit(station, user, "import", "", "", now)
+    return True
 
 
 @command

@@ -3,6 +3,7 @@ station managers editing their own stations only."""
 
 from __future__ import annotations
 
+import io
 import re
 
 from sqlalchemy import select
@@ -150,3 +151,28 @@ def test_staff_and_workers_cannot_edit_stations(app, make_user, make_station):
         client = app.test_client()
         assert login(client, make_user(role).phone).status_code == 303
         assert client.get(f"/stations/{station_id}/edit").status_code == 403
+
+
+def test_administrators_import_and_export_station_files(app, make_user):
+    from tests.services.test_station_files import GOOD, csv_file
+
+    client = app.test_client()
+    assert login(client, make_user(Role.ADMIN).phone).status_code == 303
+    token = csrf_token(client, "/stations/admin/")
+
+    def upload(content: bytes, name: str = "stations.csv"):
+        return client.post("/stations/admin/", data={"csrf_token": token, "file": (io.BytesIO(content), name)},
+                           content_type="multipart/form-data")
+
+    refused = upload(csv_file(GOOD[0], GOOD[1].replace("23.1290", "abc")))
+    assert refused.status_code == 422 and "第 3 行" in refused.get_data(as_text=True)
+    assert upload("名称\n".encode("gbk")).status_code == 422
+    assert upload(b"{not json", "x.geojson").status_code == 422
+    done = upload(csv_file(*GOOD))
+    assert done.status_code == 200 and "新增 2" in done.get_data(as_text=True)
+    exported = client.get("/stations/admin/stations.csv")
+    assert exported.status_code == 200 and "石牌街道工会驿站" in exported.get_data(as_text=True)
+    assert client.get("/stations/admin/stations.geojson").get_json()["type"] == "FeatureCollection"
+    manager = app.test_client()
+    assert login(manager, make_user(Role.STATION_MANAGER).phone).status_code == 303
+    assert manager.get("/stations/admin/stations.csv").status_code == 403

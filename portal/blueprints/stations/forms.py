@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -18,9 +19,10 @@ from wtforms import (
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.errors import InvalidInput
 from portal.forms import Form
 from portal.i18n import lazy_gettext as _l
-from portal.services import regions, stations
+from portal.services import regions, station_files, stations
 from portal.services.sla import SHANGHAI
 
 RADII = (1_000, 3_000, 5_000, 10_000, 20_000, 50_000)
@@ -88,16 +90,6 @@ class ManagerForm(Form):
     present = HiddenField()
 
 
-ALL_DAY_WORDS = {"24h", "24", "全天", "00:00-24:00"}
-
-
-def hours_text(ranges: list[list[str]]) -> str:
-    """One day's ranges as a manager types them: "08:00-12:00, 14:00-20:00"; "24h" all day; "" closed."""
-    if ranges == stations.ALL_DAY:
-        return "24h"
-    return ", ".join(f"{start}-{end}" for start, end in ranges)
-
-
 class HoursForm(Form):
     mon = StringField(stations.WEEKDAY_LABELS["mon"], validators=[Length(max=60)])
     tue = StringField(stations.WEEKDAY_LABELS["tue"], validators=[Length(max=60)])
@@ -110,20 +102,11 @@ class HoursForm(Form):
 
     @classmethod
     def for_station(cls, station) -> HoursForm:
-        return cls(data={day: hours_text(station.hours.get(day, [])) for day in stations.WEEKDAYS}
+        return cls(data={day: stations.hours_text(station.hours.get(day, [])) for day in stations.WEEKDAYS}
                    | {"holiday_note": station.holiday_note})
 
     def weekly(self) -> dict[str, list[list[str]]]:
-        """The typed hours as stored; stations.parse_hours checks them."""
-        week = {}
-        for day in stations.WEEKDAYS:
-            text = (self[day].data or "").strip().replace("，", ",").replace("–", "-").replace("—", "-")
-            text = text.replace("～", "-").replace("~", "-").replace("：", ":")
-            if text.lower() in ALL_DAY_WORDS:
-                week[day] = stations.ALL_DAY
-            else:
-                week[day] = [[part.strip() for part in item.split("-", 1)] for item in text.split(",") if item.strip()]
-        return week
+        return stations.hours_from_text({day: self[day].data for day in stations.WEEKDAYS})
 
 
 class ClosureForm(Form):
@@ -136,3 +119,16 @@ class ClosureForm(Form):
         if self.reopen.data == "yes" or self.until.data is None:
             return None
         return self.until.data.replace(tzinfo=SHANGHAI).astimezone(UTC)
+
+
+class ImportForm(Form):
+    file = FileField(_l("CSV or GeoJSON file"), validators=[FileRequired()])
+
+    def rows(self) -> list[tuple[int, dict, dict]]:
+        """The file's rows, read by its content: JSON starts with "{", anything else is read as CSV."""
+        content = self.file.data.read(station_files.MAX_BYTES + 1)
+        if len(content) > station_files.MAX_BYTES:
+            raise InvalidInput(_l("The file is larger than 20 MB."))
+        if content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+            return station_files.read_geojson(content)
+        return station_files.read_csv(content)

@@ -5,20 +5,20 @@ Another manager's station answers 404, and the edit forms read only the field ea
 station or region id is never read (SECURITY #21).
 """
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.access import public, roles
 from portal.auth import utcnow
 from portal.blueprints.regions.picker import build_picker
-from portal.blueprints.stations.forms import ClosureForm, FindForm, HoursForm, ManagerForm, ReportForm
+from portal.blueprints.stations.forms import ClosureForm, FindForm, HoursForm, ImportForm, ManagerForm, ReportForm
 from portal.errors import DomainError
 from portal.extensions import limiter
 from portal.forms import rerender_on_csrf_error
 from portal.htmx import redirect_after_post, render_page_or_partial
 from portal.i18n import gettext as _
 from portal.models import Role
-from portal.services import qr, stations
+from portal.services import qr, station_files, stations
 
 bp = Blueprint("stations", __name__)
 MANAGERS = (Role.STATION_MANAGER, Role.ADMIN)
@@ -151,3 +151,36 @@ def resolve(station_id: int, report_id: int):
     if form.validate_on_submit():
         stations.resolve_report(station, current_user, report_id, utcnow())
     return redirect_after_post(url_for("stations.edit", station_id=station.id))
+
+
+# --------------------------------------------------------------------------------- administrators' files
+
+@bp.route("/stations/admin/", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+@rerender_on_csrf_error
+def admin():
+    """Import a CSV or GeoJSON file (all or nothing, with a report per row), or export every station."""
+    form, report = ImportForm(), None
+    if form.validate_on_submit():
+        try:
+            report = station_files.import_rows(form.rows(), current_user, utcnow())
+        except DomainError as error:
+            form.file.errors = [str(error.message)]
+    refused = request.method == "POST" and (report is None or not report.ok)
+    return render_template("stations/admin.html", form=form, report=report), 422 if refused else 200
+
+
+@bp.get("/stations/admin/stations.csv")
+@roles(Role.ADMIN)
+def export_csv():
+    return Response(station_files.export_csv(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=stations.csv"})
+
+
+@bp.get("/stations/admin/stations.geojson")
+@roles(Role.ADMIN)
+def export_geojson():
+    response = jsonify(station_files.export_geojson())
+    response.mimetype = "application/geo+json"
+    response.headers["Content-Disposition"] = "attachment; filename=stations.geojson"
+    return response

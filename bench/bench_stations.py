@@ -83,15 +83,20 @@ def questions(points: list[tuple[float, float]], queries: int) -> list[tuple[flo
 
 
 def in_process(app, asks: list[tuple[float, float]], seconds: float) -> dict:
-    now, ours = datetime.now(UTC), []
+    """stations.nearest gives ids and distances, as the PostGIS query does; stations.nearby also loads the 20
+    stations themselves (what the API and the page use)."""
+    now, ours, loaded = datetime.now(UTC), [], []
     with app.app_context():
         deadline = time.monotonic() + seconds
         for lat, lng in asks:
             if time.monotonic() > deadline:
                 break
             started = time.perf_counter()
-            stations.nearby(lat, lng, now, radius_m=5_000, limit=20)
+            stations.nearest(lat, lng, now, radius_m=5_000, limit=20)
             ours.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            stations.nearby(lat, lng, now, radius_m=5_000, limit=20)
+            loaded.append((time.perf_counter() - started) * 1000)
         everything = db.session.execute(select(Station.id, Station.lat, Station.lng)).all()
         naive = []
         for lat, lng in asks[:3]:  # each reads every station: bounded to three
@@ -101,6 +106,7 @@ def in_process(app, asks: list[tuple[float, float]], seconds: float) -> dict:
             naive.append((time.perf_counter() - started) * 1000)
         db.session.remove()
     return {"queries": len(ours), "ours_p50_ms": round(pct(ours, 50), 3), "ours_p95_ms": round(pct(ours, 95), 3),
+            "with_stations_loaded_p50_ms": round(pct(loaded, 50), 3),
             "naive_geopy_loop_ms": round(statistics.median(naive), 1),
             "speed_up_p50": round(statistics.median(naive) / pct(ours, 50))}
 

@@ -4,7 +4,7 @@ GCJ-02 (AutoNavi/Amap, Tencent), an obfuscated datum offset by a few hundred met
 from __future__ import annotations
 
 import math
-from urllib.parse import urlencode
+from urllib.parse import quote
 
 _A = 6378245.0  # Krasovsky 1940 semi-major axis, as GCJ-02 defines it
 _EE = 0.00669342162296594323
@@ -69,20 +69,19 @@ def wgs84_to_bd09(lat: float, lng: float) -> tuple[float, float]:
 def navigation_links(lat: float, lng: float, name: str) -> dict[str, str]:
     """Walking directions to a WGS-84 point in the three map apps workers use, each given the point in the
     datum it expects (a WGS-84 point passed as is lands hundreds of metres off). Each link opens the app
-    where it is installed and the web map otherwise."""
+    where it is installed and the web map otherwise. (Built by hand: urlencode was half an API answer's time.)"""
     glat, glng = wgs84_to_gcj02(lat, lng)
     blat, blng = wgs84_to_bd09(lat, lng)
+    label = quote(name, safe="")
     return {
-        "amap": "https://uri.amap.com/navigation?" + urlencode(
-            {"to": f"{glng:.6f},{glat:.6f},{name}", "mode": "walk", "coordinate": "gaode", "callnative": 1,
-             "src": SOURCE}),
-        "baidu": "https://api.map.baidu.com/direction?" + urlencode(
-            {"origin": "我的位置", "destination": f"latlng:{blat:.6f},{blng:.6f}|name:{name}", "mode": "walking",
-             "coord_type": "bd09ll", "region": "全国", "output": "html", "src": SOURCE}),
-        "tencent": "https://apis.map.qq.com/uri/v1/routeplan?" + urlencode(
-            {"type": "walk", "fromcoord": "CurrentLocation", "to": name, "tocoord": f"{glat:.6f},{glng:.6f}",
-             "policy": 0, "referer": SOURCE}),
+        "amap": f"https://uri.amap.com/navigation?to={glng:.6f}%2C{glat:.6f}%2C{label}&mode=walk&coordinate=gaode"
+                f"&callnative=1&src={SOURCE}",
+        "baidu": f"https://api.map.baidu.com/direction?origin={_HERE}&destination=latlng%3A{blat:.6f}%2C{blng:.6f}"
+                 f"%7Cname%3A{label}&mode=walking&coord_type=bd09ll&region={_CHINA}&output=html&src={SOURCE}",
+        "tencent": f"https://apis.map.qq.com/uri/v1/routeplan?type=walk&fromcoord=CurrentLocation&to={label}"
+                   f"&tocoord={glat:.6f}%2C{glng:.6f}&policy=0&referer={SOURCE}",
     }
 
 
 SOURCE = "worker-service-portal"  # the caller name the map services ask links to carry
+_HERE, _CHINA = quote("我的位置"), quote("全国")

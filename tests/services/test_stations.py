@@ -88,6 +88,17 @@ def test_nearest_equals_a_brute_force_geodesic_scan(ctx, make_station):
         assert all(abs(n.distance_m - d) <= 1 for n, (d, _) in zip(found, expected, strict=True))
 
 
+def test_the_geodesic_is_within_a_millimetre_of_karneys_everywhere():
+    rng = random.Random(11)
+    pairs = [((lat := rng.uniform(-80, 80)), (lng := rng.uniform(-180, 180)), lat + rng.gauss(0, 0.5),
+              lng + rng.gauss(0, 0.5)) for _ in range(2000)]
+    pairs += [(rng.uniform(-89, 89), rng.uniform(-180, 180), rng.uniform(-89, 89), rng.uniform(-180, 180))
+              for _ in range(500)]
+    pairs += [(0, 0, 0.5, 179.7), (0, 0, 0, 180), (23.1, 113.3, 23.1, 113.3)]  # nearly antipodal, antipodal, same
+    for lat1, lng1, lat2, lng2 in pairs:
+        assert abs(stations.geodesic_m(lat1, lng1, lat2, lng2) - geodesic((lat1, lng1), (lat2, lng2)).meters) < 0.001
+
+
 def test_nearest_open_now_skips_closed_stations(ctx, make_station):
     closed = make_station(hours=dict.fromkeys(stations.WEEKDAYS, []))
     night = make_station(lat=23.1360, hours=dict.fromkeys(stations.WEEKDAYS, [["22:00", "06:00"]]))

@@ -62,3 +62,11 @@ HOTLINE = "12351"
 # (OpenStreetMap and its mirrors); GCJ-02 tiles such as Amap's would put every marker a few hundred metres off.
 MAP_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 MAP_TILE_ATTRIBUTION = "© OpenStreetMap contributors"
+
+# Typed addresses in the station finder: "" (off: only the phone's location and the place lists) or "nominatim",
+# a Nominatim server reached through geopy (the public one allows one request a second; run your own for more).
+GEOCODER = ""
+GEOCODER_DOMAIN = "nominatim.openstreetmap.org"
+GEOCODER_SCHEME = "https"
+GEOCODER_USER_AGENT = "worker-service-portal"
+GEOCODER_TIMEOUT = 3

@@ -4,13 +4,19 @@ station managers editing their own stations only."""
 from __future__ import annotations
 
 import io
+import json
 import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
+from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Role, Station, StationChange, StationReport
-from portal.services import stations
+from portal.services import geocode, stations
 from tests.conftest import csrf_token, login
 
 
@@ -176,3 +182,48 @@ def test_administrators_import_and_export_station_files(app, make_user):
     manager = app.test_client()
     assert login(manager, make_user(Role.STATION_MANAGER).phone).status_code == 303
     assert manager.get("/stations/admin/stations.csv").status_code == 403
+
+
+@pytest.fixture
+def nominatim():
+    """A stand-in Nominatim server on 127.0.0.1 (CI reaches no real one): 天河 is found, anything else not."""
+    asked = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the http.server API
+            query = parse_qs(urlsplit(self.path).query)
+            asked.append(query)
+            found = [{"lat": "23.1353", "lon": "113.3340", "display_name": "天河区"}] if "天河" in query["q"][0] else []
+            body = json.dumps(found).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield SimpleNamespace(domain=f"127.0.0.1:{server.server_address[1]}", asked=asked)
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+def test_a_typed_address_is_found_through_the_configured_geocoder(make_app, make_station, nominatim):
+    make_station(name="石牌驿站")
+    geocode._lookup.cache_clear()
+    app = make_app(GEOCODER="nominatim", GEOCODER_DOMAIN=nominatim.domain, GEOCODER_SCHEME="http")
+    client = app.test_client()
+    found = client.get("/stations/?address=天河区石牌").get_data(as_text=True)
+    assert "石牌驿站" in found and "天河区石牌附近" in found
+    assert nominatim.asked[0]["countrycodes"] == ["cn"]
+    missing = client.get("/stations/?address=不存在的地方")
+    assert missing.status_code == 200 and "找不到这个地址" in missing.get_data(as_text=True)
+
+
+def test_without_a_geocoder_the_address_field_is_not_offered(client):
+    assert 'name="address"' not in client.get("/stations/").get_data(as_text=True)

@@ -22,7 +22,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from portal.errors import InvalidInput
 from portal.forms import Form
 from portal.i18n import lazy_gettext as _l
-from portal.services import regions, station_files, stations
+from portal.services import geocode, regions, station_files, stations
 from portal.services.sla import SHANGHAI
 
 RADII = (1_000, 3_000, 5_000, 10_000, 20_000, 50_000)
@@ -57,6 +57,7 @@ class FindForm(Form):
                          default="5000", validators=[Optional()])
     open = BooleanField(_l("Open now"))
     view = HiddenField()
+    address = StringField(_l("Or type an address"), validators=[Length(max=100)])
 
     def facilities(self) -> int:
         """Unknown facility codes in a shared link are dropped, not refused."""
@@ -70,6 +71,11 @@ class FindForm(Form):
         lat, lng = _finite(self.lat.data, -90, 90), _finite(self.lng.data, -180, 180)
         if lat is not None and lng is not None:
             return Origin(lat, lng, str(_l("your location")))
+        found = geocode.locate(self.address.data or "")
+        if found is not None:
+            return Origin(*found, (self.address.data or "").strip()[:100])
+        if self.address.data and geocode.enabled():
+            self.address.errors = [str(_l("We could not find this address. Choose a city or district instead."))]
         if place is not None:
             for p in reversed(regions.ancestry(place.code)):  # towns have no centroid: use their district's
                 if p.lat is not None and p.lng is not None:

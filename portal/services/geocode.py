@@ -1,0 +1,37 @@
+"""Typed addresses to WGS-84 points through a Nominatim server (geopy), when one is configured.
+
+Off by default: the portal may run where no geocoder is reachable, and region centres always work. Answers
+are kept per process (an address means the same place all day), and any failure means "not found".
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from flask import current_app
+from geopy.exc import GeopyError
+from geopy.geocoders import Nominatim
+
+
+def enabled() -> bool:
+    return current_app.config["GEOCODER"] == "nominatim"
+
+
+def locate(address: str) -> tuple[float, float] | None:
+    """The point of an address in China, or None when it is not found or the geocoder cannot be reached."""
+    address = " ".join((address or "").split())[:100]
+    if not address or not enabled():
+        return None
+    cfg = current_app.config
+    return _lookup(address, cfg["GEOCODER_DOMAIN"], cfg["GEOCODER_SCHEME"], cfg["GEOCODER_USER_AGENT"],
+                   float(cfg["GEOCODER_TIMEOUT"]))
+
+
+@lru_cache(maxsize=2048)
+def _lookup(address: str, domain: str, scheme: str, agent: str, timeout: float) -> tuple[float, float] | None:
+    geocoder = Nominatim(domain=domain, scheme=scheme, user_agent=agent, timeout=timeout)
+    try:
+        found = geocoder.geocode(address, country_codes="cn", language="zh-CN")
+    except (GeopyError, OSError, ValueError):
+        return None
+    return (found.latitude, found.longitude) if found else None

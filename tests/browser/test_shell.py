@@ -76,7 +76,7 @@ def test_chinese_by_default_and_the_bottom_navigation_leads_everywhere(page: Pag
     for label, path, heading, name in [
         ("诉求", "/grievances/", "有事找工会", "grievances"),
         ("进度", "/track/", "查询办理进度", "track"),
-        ("驿站", "/stations/", "户外劳动者工会驿站", "stations"),
+        ("驿站", "/stations/", "查找驿站", "stations"),
         ("会员", "/member/", "会员普惠", "member"),
         ("登录", "/login", "登录", "login"),
     ]:
@@ -125,7 +125,7 @@ def test_english_is_one_tap_away_and_is_remembered(page: Page):
     check_page(page, "home_en")
 
     for label, heading, name in [("Track", "Track my request", "track_en"),
-                                 ("Stations", "Rest stations for outdoor workers", "stations_en")]:
+                                 ("Stations", "Find a rest station", "stations_en")]:
         nav_link(page, label).click()  # plain links without ?lang=: the cookie keeps English
         expect(page.locator("h1")).to_have_text(heading)
         expect(page.locator("html")).to_have_attribute("lang", "en")
@@ -134,7 +134,7 @@ def test_english_is_one_tap_away_and_is_remembered(page: Page):
 
     page.get_by_role("link", name="中文", exact=True).click()
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
-    expect(page.locator("h1")).to_have_text("户外劳动者工会驿站")
+    expect(page.locator("h1")).to_have_text("查找驿站")
     nav_link(page, "会员").click()
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     check_page(page, "member_back_in_chinese")

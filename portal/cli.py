@@ -9,13 +9,14 @@ from flask.cli import AppGroup
 from portal.auth import utcnow
 from portal.errors import DomainError
 from portal.models import Role
-from portal.services import demo, open311, regions, supervision, tickets, users
+from portal.services import demo, open311, regions, stations, supervision, tickets, users
 
 regions_cli = AppGroup("regions", help="The administrative region (jurisdiction) tree.")
 users_cli = AppGroup("users", help="Accounts.")
 demo_cli = AppGroup("demo", help="Demo data for trying the portal.")
 tickets_cli = AppGroup("tickets", help="Grievance tickets.")
 apikeys_cli = AppGroup("apikeys", help="Partner channels of the Open311 API.")
+stations_cli = AppGroup("stations", help="Rest stations.")
 
 
 def _fail(error: DomainError) -> None:
@@ -100,6 +101,19 @@ def recount_command() -> None:
     click.echo(f"ticket counts rebuilt: {tickets.recount()} rows")
 
 
+@stations_cli.command("manager")
+@click.argument("code")
+@click.argument("phone")
+@click.option("--remove", is_flag=True, help="No longer a manager of this station.")
+def manager_command(code: str, phone: str, remove: bool) -> None:
+    """Give the station with this short CODE (from /s/CODE) a manager: the station manager account PHONE."""
+    try:
+        station = stations.set_manager(code, phone, not remove, utcnow())
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"{station.name} ({station.code}) managers: " + ", ".join(m.phone for m in station.managers))
+
+
 def register(app: Flask) -> None:
-    for group in (regions_cli, users_cli, demo_cli, tickets_cli, apikeys_cli):
+    for group in (regions_cli, users_cli, demo_cli, tickets_cli, apikeys_cli, stations_cli):
         app.cli.add_command(group)

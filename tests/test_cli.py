@@ -3,7 +3,7 @@
 import pytest
 
 from portal.extensions import db
-from portal.models import Status, Ticket, User
+from portal.models import Station, Status, Ticket, User
 
 
 def test_users_create_for_every_role(app, runner):
@@ -58,3 +58,17 @@ def test_demo_load_is_refused_in_production(make_app):
     app = make_app(ENVIRONMENT="production", TRUSTED_HOSTS=["portal.example.cn"])
     result = app.test_cli_runner().invoke(args=["demo", "load"])
     assert result.exit_code != 0 and "production" in result.output
+
+
+def test_stations_manager_gives_and_takes_a_station(app, runner, make_user, make_station):
+    manager, member = make_user("station_manager"), make_user("member")
+    station_id = make_station()
+    with app.app_context():
+        code = db.session.get(Station, station_id).code
+    given = runner.invoke(args=["stations", "manager", code, manager.phone])
+    assert given.exit_code == 0 and manager.phone in given.output
+    refused = runner.invoke(args=["stations", "manager", code, member.phone])
+    assert refused.exit_code == 1 and "站长" in refused.output
+    assert runner.invoke(args=["stations", "manager", "NOPE99", manager.phone]).exit_code == 1
+    taken = runner.invoke(args=["stations", "manager", code, manager.phone, "--remove"])
+    assert taken.exit_code == 0 and manager.phone not in taken.output

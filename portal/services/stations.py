@@ -393,6 +393,20 @@ def replace(station: Station, data: StationData, user: User | None, now: datetim
 
 
 @command
+def set_manager(code: str, phone: str, present: bool, now: datetime) -> Station:
+    """Make the account with this phone a manager of the station with this code, or no longer one."""
+    station = by_code(code)
+    user = db.session.scalar(select(User).where(User.phone == (phone or "").strip()))
+    if user is None or user.role is not Role.STATION_MANAGER:
+        raise InvalidInput(_l("No station manager account has this number."), fields={"phone": "unknown"})
+    managers = [m for m in station.managers if m.id != user.id]
+    station.managers = [*managers, user] if present else managers
+    _audit(station, None, "managers", "", f"{'+' if present else '-'}{user.id}", now)
+    db.session.commit()
+    return station
+
+
+@command
 def set_facility(station: Station, user: User, code: str, present: bool, now: datetime) -> Station:
     bit = mask_of([code])
     before = station.facilities

@@ -25,15 +25,15 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "regions"
 
 
 @dataclass(frozen=True)
-class RegionRow:
+class Place:
+    """A region as the dataset gives it and the cached tree holds it: read-only, shared by every request."""
+
     code: str
     name: str
     level: RegionLevel
     parent_code: str | None
     lat: float | None
     lng: float | None
-    lat: float | None = None
-    lng: float | None = None
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def _read_centroids(data_dir: Path) -> dict[str, tuple[float, float]]:
     return centroids
 
 
-def read_dataset(provinces: list[str] | None, data_dir: Path = DATA_DIR) -> list[RegionRow]:
+def read_dataset(provinces: list[str] | None, data_dir: Path = DATA_DIR) -> list[Place]:
     """The rows for the given province codes (all provinces when None), parents before children.
 
     A prefecture-level city without districts (东莞, 中山) appears in the dataset a second time as its
@@ -77,9 +77,9 @@ def read_dataset(provinces: list[str] | None, data_dir: Path = DATA_DIR) -> list
 
     centroids = _read_centroids(data_dir)
 
-    def row(code: str, name: str, level: RegionLevel, parent: str | None) -> RegionRow:
+    def row(code: str, name: str, level: RegionLevel, parent: str | None) -> Place:
         lat, lng = centroids.get(code.ljust(12, "0"), (None, None))
-        return RegionRow(code, name, level, parent, lat, lng)
+        return Place(code, name, level, parent, lat, lng)
 
     rows = [row(p["code"], p["name"], RegionLevel.PROVINCE, None) for p in _read_json(data_dir, "provinces")
             if keep(p)]
@@ -132,18 +132,6 @@ def get_region(code: str) -> Region:
     if region is None:
         raise NotFound()
     return region
-
-
-@dataclass(frozen=True)
-class Place:
-    """A region as the tree queries return it: read-only, shared by every request of the process."""
-
-    code: str
-    name: str
-    level: RegionLevel
-    parent_code: str | None
-    lat: float | None
-    lng: float | None
 
 
 _tree: dict[str, Place] = {}

@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from geopy.distance import geodesic  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 
+from bench.common import gunicorn, pct  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import Region, RegionLevel, Station, StationKind  # noqa: E402
@@ -70,10 +71,6 @@ def generate(app, count: int) -> list[tuple[float, float]]:
         db.session.commit()
         db.session.remove()
     return [(lat, lng) for _, lat, lng in centres]
-
-
-def pct(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
 
 
 def questions(points: list[tuple[float, float]], queries: int) -> list[tuple[float, float]]:
@@ -196,29 +193,13 @@ def main() -> None:
         results["postgis"]["ours_vs_postgis_p50"] = round(
             results["in process"]["ours_p50_ms"] / results["postgis"]["postgis_p50_ms"], 2)
 
-    port = 19000 + os.getpid() % 1000
-    log = (tmp / "server.log").open("w")
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-                               "--no-control-socket", "wsgi:app"], cwd=ROOT, stdout=log, stderr=log,
-                              env=env | {"PORTAL_RATELIMIT_ENABLED": "false"})
-    try:
-        for _ in range(100):
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                conn.request("GET", "/healthz", headers={"Host": "127.0.0.1"})
-                if conn.getresponse().status == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
+    with gunicorn(env | {"PORTAL_RATELIMIT_ENABLED": "false"}, tmp / "server.log") as port:
         lat, lng = points[0]
         hello = throughput(port, "/healthz", args.clients, args.seconds)
         nearby = throughput(port, f"/api/v1/stations/nearby?lat={lat:.5f}&lng={lng:.5f}&radius_m=5000&limit=20",
                             args.clients, args.seconds)
         results["http"] = {"healthz_per_s": round(hello), "nearby_per_s": round(nearby),
                            "ratio": round(nearby / hello, 2)}
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
     print(json.dumps(results, ensure_ascii=False, indent=2))
 
 

@@ -23,7 +23,6 @@ import os
 import random
 import re
 import secrets
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert, select  # noqa: E402
 
+from bench.common import gunicorn, pct  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.forms import new_form_token  # noqa: E402
@@ -161,10 +161,6 @@ def interleaved(runs: dict, repeat: int, seconds: float) -> dict[str, list[float
     return values
 
 
-def pct(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
-
-
 def submissions(port: int, app, clients: int, seconds: float) -> tuple[int, int, list[str]]:
     """64 concurrent clients post grievances for `seconds`; return (ok, errors, numbers received)."""
     numbers, errors, lock, first_error = [], [0], threading.Lock(), []
@@ -239,22 +235,8 @@ def main() -> None:
         samples = generate(app, args.tickets)
         print(f"generated {args.tickets:,} tickets in {time.monotonic() - started:.0f} s", flush=True)
 
-    port = 18000 + os.getpid() % 1000
-    log = (tmp / "server.log").open("w")
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-                               "--no-control-socket", "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=log)
-    print(f"server log: {tmp / 'server.log'}", flush=True)
-    try:
-        for _ in range(100):
-            try:
-                if Client(port).request("GET", "/healthz")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
+    with gunicorn(env, tmp / "server.log") as port:
         results = measure(app, port, samples, args)
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
     print(json.dumps(results, ensure_ascii=False, indent=2))
 
 

@@ -10,6 +10,16 @@ _A = 6378245.0  # Krasovsky 1940 semi-major axis, as GCJ-02 defines it
 _EE = 0.00669342162296594323
 
 
+def degrees(value, limit: float) -> float | None:
+    """A latitude (limit 90) or longitude (limit 180) read from a form, a file or a query string: None unless
+    it is a finite number of degrees within ±limit ("abc", "NaN", "Infinity" and 91 alike)."""
+    try:
+        number = float(str(value)[:30]) if value is not None else math.nan
+    except ValueError:
+        return None
+    return number if math.isfinite(number) and -limit <= number <= limit else None
+
+
 def in_mainland(lat: float, lng: float) -> bool:
     """GCJ-02 offsets apply only inside this box; elsewhere the datums coincide."""
     return 0.8293 <= lat <= 55.8271 and 72.004 <= lng <= 137.8347

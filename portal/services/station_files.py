@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,7 +20,7 @@ from portal.errors import InvalidInput
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
 from portal.models import Station, StationKind, User
-from portal.services import regions, stations
+from portal.services import geo, regions, stations
 
 CSV_COLUMNS = ["external_id", "name", "kind", "address", "region_code", "lat", "lng", "facilities", "phone",
                "holiday_note", *stations.WEEKDAYS]
@@ -46,14 +45,6 @@ class ImportReport:
         return not self.problems
 
 
-def _number(value) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
 def _centre(code: str) -> regions.Place | None:
     return next((p for p in reversed(regions.ancestry(code)) if p.lat is not None), None)
 
@@ -70,23 +61,23 @@ def _row(raw: dict, hours) -> stations.StationData:
         kind = StationKind(str(raw.get("kind") or "union").strip())
     except ValueError:
         raise InvalidInput(_l("unknown kind: use union, outdoor or partner")) from None
-    lat, lng = _number(raw.get("lat")), _number(raw.get("lng"))
-    if lat is None or lng is None or not (-90 <= lat <= 90 and -180 <= lng <= 180):
+    lat, lng = geo.degrees(raw.get("lat"), 90), geo.degrees(raw.get("lng"), 180)
+    if lat is None or lng is None:
         raise InvalidInput(_l("bad coordinates: lat and lng must be WGS-84 degrees"))
     code = str(raw.get("region_code") or "").strip()
     if not regions.is_place_code(code):
         raise InvalidInput(_l("unknown region_code: give the code of a district or town of this province"))
     centre = _centre(code)
-    if centre and stations.geodesic_m(lat, lng, centre.lat, centre.lng) > FAR_FROM_REGION_M:
+    off = stations.geodesic_m(lat, lng, centre.lat, centre.lng) if centre else 0
+    if off > FAR_FROM_REGION_M:
         raise InvalidInput(_l("the point lies outside its region (%(km)d km from the centre of %(place)s)",
-                              km=round(stations.geodesic_m(lat, lng, centre.lat, centre.lng) / 1000),
-                              place=centre.name))
+                              km=round(off / 1000), place=centre.name))
     codes = raw.get("facilities") or []
-    if isinstance(codes, str):
-        codes = [c.strip() for c in codes.replace(";", "|").split("|") if c.strip()]
-    unknown = [c for c in codes if c not in stations.FACILITIES]
-    if unknown:
-        raise InvalidInput(_l("unknown facility: %(code)s", code=", ".join(map(str, unknown))[:60]))
+    if isinstance(codes, str):  # a CSV cell: "water|microwave"
+        codes = codes.replace(";", "|").split("|")
+    if not isinstance(codes, list):
+        raise InvalidInput(_l("facilities must be a list of codes"))
+    codes = [str(c).strip() for c in codes if str(c).strip()]
     return stations.StationData(
         name=name, kind=kind, address=str(raw.get("address") or "").strip()[:200], region_code=code, lat=lat, lng=lng,
         facilities=stations.mask_of(codes), hours=stations.parse_hours(hours),

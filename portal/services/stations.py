@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 
 from geographiclib.geodesic import Geodesic
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from portal.database import command
 from portal.errors import InvalidInput, NotFound
@@ -316,7 +315,7 @@ def managed_by(user: User) -> list[Station]:
 
 def for_manager(station_id: int, user: User) -> Station:
     """A station its manager (or an administrator) may edit; any other answers 404, revealing nothing."""
-    query = select(Station).where(Station.id == station_id).options(selectinload(Station.managers))
+    query = select(Station).where(Station.id == station_id)
     if user.role is not Role.ADMIN:
         query = query.join(StationManager).where(StationManager.user_id == user.id)
     station = db.session.scalar(query)
@@ -361,11 +360,14 @@ class StationData:
     external_id: str | None = None
 
 
+_DATA_FIELDS = ("name", "kind", "address", "region_code", "lat", "lng", "facilities", "hours", "phone",
+                "holiday_note")
+
+
 def _fill(station: Station, data: StationData) -> None:
-    station.name, station.kind, station.address = data.name, data.kind, data.address
-    station.region_code, station.lat, station.lng = data.region_code, data.lat, data.lng
-    station.facilities, station.hours = data.facilities, parse_hours(data.hours)
-    station.phone, station.holiday_note = data.phone, data.holiday_note
+    for name in _DATA_FIELDS:
+        setattr(station, name, getattr(data, name))
+    station.hours = parse_hours(data.hours)
 
 
 def add(data: StationData, now: datetime, managers: list[User] = ()) -> Station:
@@ -381,12 +383,9 @@ def add(data: StationData, now: datetime, managers: list[User] = ()) -> Station:
 
 def replace(station: Station, data: StationData, user: User | None, now: datetime) -> bool:
     """An imported row over an existing station, in the caller's transaction; False when nothing changed."""
-    before = (station.name, station.kind, station.address, station.region_code, station.lat, station.lng,
-              station.facilities, station.hours, station.phone, station.holiday_note)
+    before = [getattr(station, name) for name in _DATA_FIELDS]
     _fill(station, data)
-    after = (station.name, station.kind, station.address, station.region_code, station.lat, station.lng,
-             station.facilities, station.hours, station.phone, station.holiday_note)
-    if after == before:
+    if [getattr(station, name) for name in _DATA_FIELDS] == before:
         return False
     _audit(station, user, "import", "", "", now)
     return True

@@ -75,3 +75,20 @@ def test_export_round_trips_through_csv_and_geojson(ctx):
         113.3340, 23.1353]
     back = station_files.import_rows(station_files.read_geojson(json.dumps(geojson).encode()), None, NOW)
     assert back.ok and back.unchanged == 2 and count() == 2
+
+
+def test_geojson_with_odd_values_is_refused_row_by_row(ctx):
+    point = {"type": "Point", "coordinates": [113.334, 23.1353]}
+    week = {d: [] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    base = {"external_id": "x", "name": "驿站", "region_code": "440106006", "hours": week}
+    features = [
+        {"type": "Feature", "geometry": point, "properties": base | {"facilities": [1, ["water"]]}},
+        {"type": "Feature", "geometry": point, "properties": base | {"external_id": "y", "facilities": {"a": 1}}},
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": ["NaN", 23]},
+         "properties": base | {"external_id": "z"}},
+        {"type": "Feature", "geometry": None, "properties": None},
+        "not a feature",
+    ]
+    content = json.dumps({"type": "FeatureCollection", "features": features}).encode()
+    report = station_files.import_rows(station_files.read_geojson(content), None, NOW)
+    assert sorted(line for line, _ in report.problems) == [1, 2, 3, 4, 5] and count() == 0

@@ -46,12 +46,11 @@ class Params:
         return raw in ("1", "true")
 
     def facilities(self, name: str = "facilities") -> int:
-        codes = [c.strip() for c in (self.args.get(name) or "").split(",") if c.strip()]
-        unknown = [c for c in codes if c not in stations.FACILITIES]
-        if unknown:
-            self.errors[name] = _l("Unknown facility: %(code)s", code=", ".join(unknown)[:60])
+        try:
+            return stations.mask_of(c.strip() for c in (self.args.get(name) or "").split(",") if c.strip())
+        except InvalidInput as error:
+            self.errors[name] = error.message
             return 0
-        return stations.mask_of(codes)
 
     def check(self) -> None:
         if self.errors:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -22,7 +21,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from portal.errors import InvalidInput
 from portal.forms import Form
 from portal.i18n import lazy_gettext as _l
-from portal.services import geocode, regions, station_files, stations
+from portal.services import geo, geocode, regions, station_files, stations
 from portal.services.sla import SHANGHAI
 
 RADII = (1_000, 3_000, 5_000, 10_000, 20_000, 50_000)
@@ -33,14 +32,6 @@ class Origin:
     lat: float
     lng: float
     label: str  # "your location" or the place chosen
-
-
-def _finite(text: str | None, low: float, high: float) -> float | None:
-    try:
-        value = float((text or "")[:30])
-    except ValueError:
-        return None
-    return value if math.isfinite(value) and low <= value <= high else None
 
 
 class FindForm(Form):
@@ -68,7 +59,7 @@ class FindForm(Form):
 
     def origin(self, place) -> Origin | None:
         """The phone's location when it was shared and is a real point, else the centre of the place chosen."""
-        lat, lng = _finite(self.lat.data, -90, 90), _finite(self.lng.data, -180, 180)
+        lat, lng = geo.degrees(self.lat.data, 90), geo.degrees(self.lng.data, 180)
         if lat is not None and lng is not None:
             return Origin(lat, lng, str(_l("your location")))
         found = geocode.locate(self.address.data or "")

@@ -27,12 +27,12 @@ MANAGERS = (Role.STATION_MANAGER, Role.ADMIN)
 @bp.get("/stations/")
 @public
 def index():
-    form, picker = FindForm(request.args), build_picker(request.args)
+    form, picker, now = FindForm(request.args), build_picker(request.args), utcnow()
     origin = form.origin(picker.chosen)
-    found = stations.nearby(origin.lat, origin.lng, utcnow(), radius_m=form.radius_m(), limit=50,
+    found = stations.nearby(origin.lat, origin.lng, now, radius_m=form.radius_m(), limit=50,
                             facilities=form.facilities(), open_now=bool(form.open.data)) if origin else None
     return render_page_or_partial("stations/index.html", "stations/_results.html", form=form, picker=picker,
-                                  origin=origin, found=found, now=utcnow(), map_view=form.view.data == "map",
+                                  origin=origin, found=found, now=now, map_view=form.view.data == "map",
                                   tiles=current_app.config["MAP_TILE_URL"])
 
 
@@ -81,13 +81,27 @@ def manage():
 @bp.get("/stations/<int:station_id>/edit")
 @roles(*MANAGERS)
 def edit(station_id: int):
-    station = stations.for_manager(station_id, current_user)
-    return _edit_page(station, HoursForm.for_station(station), ClosureForm())
+    return render_template("stations/edit.html", **_edit_context(stations.for_manager(station_id, current_user)))
 
 
-def _edit_page(station, hours: HoursForm, closure: ClosureForm, status: int = 200):
-    return render_template("stations/edit.html", station=station, hours=hours, closure=closure, form=ManagerForm(),
-                           reports=stations.open_reports(station), now=utcnow()), status
+def _edit_context(station, hours: HoursForm | None = None, closure: ClosureForm | None = None) -> dict:
+    """What the manager's page shows; a refused form comes back in place of its blank one."""
+    return {"station": station, "hours": hours if hours is not None else HoursForm.for_station(station),
+            "closure": closure if closure is not None else ClosureForm(), "form": ManagerForm(),
+            "reports": stations.open_reports(station), "now": utcnow()}
+
+
+def _save(station, form, change, done: str):
+    """Apply a manager's form with `change`: back to the page with `done`, or None with the reason in the form."""
+    if form.validate_on_submit():
+        try:
+            change()
+        except DomainError as error:
+            form.form_errors.append(str(error.message))
+        else:
+            flash(done, "success")
+            return redirect_after_post(url_for("stations.edit", station_id=station.id))
+    return None
 
 
 @bp.post("/stations/<int:station_id>/facilities/<code>")
@@ -97,9 +111,8 @@ def facility(station_id: int, code: str):
     station, form = stations.for_manager(station_id, current_user), ManagerForm()
     if form.validate_on_submit():
         stations.set_facility(station, current_user, code, form.present.data == "on", utcnow())
-    return render_page_or_partial("stations/edit.html", "stations/_facilities.html", station=station, form=form,
-                                  changed=code, hours=HoursForm.for_station(station), closure=ClosureForm(),
-                                  reports=stations.open_reports(station), now=utcnow())
+    return render_page_or_partial("stations/edit.html", "stations/_facilities.html", changed=code,
+                                  **_edit_context(station))
 
 
 @bp.post("/stations/<int:station_id>/hours")
@@ -107,15 +120,11 @@ def facility(station_id: int, code: str):
 @rerender_on_csrf_error
 def hours(station_id: int):
     station, form = stations.for_manager(station_id, current_user), HoursForm()
-    if form.validate_on_submit():
-        try:
-            stations.set_hours(station, current_user, form.weekly(), form.holiday_note.data, utcnow())
-        except DomainError as error:
-            form.form_errors.append(str(error.message))
-        else:
-            flash(_("Opening hours saved."), "success")
-            return redirect_after_post(url_for("stations.edit", station_id=station.id))
-    return _edit_page(station, form, ClosureForm(), 200)
+    def change():
+        stations.set_hours(station, current_user, form.weekly(), form.holiday_note.data, utcnow())
+
+    saved = _save(station, form, change, _("Opening hours saved."))
+    return saved or render_template("stations/edit.html", **_edit_context(station, hours=form))
 
 
 @bp.post("/stations/<int:station_id>/closure")
@@ -123,15 +132,11 @@ def hours(station_id: int):
 @rerender_on_csrf_error
 def closure(station_id: int):
     station, form = stations.for_manager(station_id, current_user), ClosureForm()
-    if form.validate_on_submit():
-        try:
-            stations.set_closure(station, current_user, form.until_utc(), form.reason.data, utcnow())
-        except DomainError as error:
-            form.form_errors.append(str(error.message))
-        else:
-            flash(_("Saved."), "success")
-            return redirect_after_post(url_for("stations.edit", station_id=station.id))
-    return _edit_page(station, HoursForm.for_station(station), form, 200)
+    def change():
+        stations.set_closure(station, current_user, form.until_utc(), form.reason.data, utcnow())
+
+    saved = _save(station, form, change, _("Saved."))
+    return saved or render_template("stations/edit.html", **_edit_context(station, closure=form))
 
 
 @bp.post("/stations/<int:station_id>/confirm")

@@ -76,6 +76,10 @@ def wgs84_to_bd09(lat: float, lng: float) -> tuple[float, float]:
     return gcj02_to_bd09(*wgs84_to_gcj02(lat, lng))
 
 
+SOURCE = "worker-service-portal"  # the caller name the map services ask links to carry
+_HERE, _CHINA = quote("我的位置"), quote("全国")
+
+
 def navigation_links(lat: float, lng: float, name: str) -> dict[str, str]:
     """Walking directions to a WGS-84 point in the three map apps workers use, each given the point in the
     datum it expects (a WGS-84 point passed as is lands hundreds of metres off). Each link opens the app
@@ -93,5 +97,3 @@ def navigation_links(lat: float, lng: float, name: str) -> dict[str, str]:
     }
 
 
-SOURCE = "worker-service-portal"  # the caller name the map services ask links to carry
-_HERE, _CHINA = quote("我的位置"), quote("全国")

@@ -23,15 +23,16 @@ def locate(address: str) -> tuple[float, float] | None:
     if not address or not enabled():
         return None
     cfg = current_app.config
-    return _lookup(address, cfg["GEOCODER_DOMAIN"], cfg["GEOCODER_SCHEME"], cfg["GEOCODER_USER_AGENT"],
-                   float(cfg["GEOCODER_TIMEOUT"]))
+    try:
+        return _lookup(address, cfg["GEOCODER_DOMAIN"], cfg["GEOCODER_SCHEME"], cfg["GEOCODER_USER_AGENT"],
+                       float(cfg["GEOCODER_TIMEOUT"]))
+    except (GeopyError, OSError, ValueError):
+        return None  # unreachable or refused: not kept, so the next search asks again
 
 
 @lru_cache(maxsize=2048)
 def _lookup(address: str, domain: str, scheme: str, agent: str, timeout: float) -> tuple[float, float] | None:
-    geocoder = Nominatim(domain=domain, scheme=scheme, user_agent=agent, timeout=timeout)
-    try:
-        found = geocoder.geocode(address, country_codes="cn", language="zh-CN")
-    except (GeopyError, OSError, ValueError):
-        return None
+    """An answer, found or not, is kept; a failure raises and so is not."""
+    found = Nominatim(domain=domain, scheme=scheme, user_agent=agent, timeout=timeout).geocode(
+        address, country_codes="cn", language="zh-CN")
     return (found.latitude, found.longitude) if found else None

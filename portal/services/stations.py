@@ -65,7 +65,6 @@ KIND_LABELS = {
 ACTOR_LABELS = {
     "station_manager": _l("the station manager"),
     "admin": _l("the union"),
-    "staff": _l("the union"),
     "import": _l("the union"),
 }
 

@@ -227,3 +227,12 @@ def test_a_typed_address_is_found_through_the_configured_geocoder(make_app, make
 
 def test_without_a_geocoder_the_address_field_is_not_offered(client):
     assert 'name="address"' not in client.get("/stations/").get_data(as_text=True)
+
+
+def test_an_unreachable_geocoder_is_asked_again_next_time(make_app, make_station):
+    make_station(name="石牌驿站")
+    geocode._lookup.cache_clear()
+    down = make_app(GEOCODER="nominatim", GEOCODER_DOMAIN="127.0.0.1:9", GEOCODER_SCHEME="http",
+                    GEOCODER_TIMEOUT=1)
+    assert "找不到这个地址" in down.test_client().get("/stations/?address=天河区石牌").get_data(as_text=True)
+    assert geocode._lookup.cache_info().currsize == 0

@@ -3,9 +3,11 @@ there; the map shows the same stations; a station manager changes a facility and
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import check_page
@@ -14,9 +16,17 @@ from tests.browser.test_shell import sign_in
 pytestmark = pytest.mark.browser
 
 TIANHE = {"latitude": 23.1260, "longitude": 113.3620}  # near 天河区's centre, where the demo has stations
-# A 1x1 PNG for every map tile: CI reaches no tile server, and the map must still be drawn.
-TILE = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-                     "1f15c4890000000d4944415478da63f8cfc0f01f0005000201ab1f6b330000000049454e44ae426082")
+
+
+def _tile() -> bytes:
+    """A plain light-grey tile for every map tile request: CI reaches no tile server, and the map must still
+    be drawn."""
+    out = io.BytesIO()
+    Image.new("RGB", (256, 256), (232, 232, 228)).save(out, "PNG")
+    return out.getvalue()
+
+
+TILE = _tile()
 
 
 def test_a_rider_finds_the_nearest_open_station_with_a_microwave(new_context):
@@ -66,7 +76,10 @@ def test_the_finder_works_without_javascript(new_context):
 def test_a_manager_lists_a_fridge_and_the_public_page_shows_it(page: Page):
     page.goto("/login")
     sign_in(page, "19900000201", "Demo-Portal-2026")
-    page.goto("/stations/manage/")
+    page.get_by_role("link", name="我的", exact=True).click()
+    page.get_by_role("link", name="我的驿站").click()
+    expect(page.locator("h1")).to_have_text("我的驿站")
+    check_page(page, "stations_manage")
     page.locator(".ticket-list a").first.click()
     check_page(page, "station_edit")
     fridge = page.get_by_role("button", name="冰箱")
@@ -80,3 +93,31 @@ def test_a_manager_lists_a_fridge_and_the_public_page_shows_it(page: Page):
     page.get_by_role("link", name="查看公开页面").click()
     expect(page.locator(".facility-icons")).to_contain_text("冰箱")
     expect(page.locator("main")).to_contain_text("驿站站长")
+
+
+CSV_HEADER = ("external_id,name,kind,address,region_code,lat,lng,facilities,phone,holiday_note,"
+              "mon,tue,wed,thu,fri,sat,sun")
+CSV_ROW = ("bj-{n},石牌测试驿站{n},union,天河区测试路{n}号,440106006,{lat},113.3340,water|charging,,,"
+           "24h,24h,24h,24h,24h,,")
+
+
+def test_an_administrator_imports_a_file_after_the_report_points_at_a_bad_row(page: Page, tmp_path):
+    page.goto("/login")
+    sign_in(page, "19900000009", "Demo-Portal-2026")
+    page.get_by_role("link", name="我的账户").click()
+    page.get_by_role("link", name="驿站导入导出").click()
+    expect(page.locator("h1")).to_have_text("驿站导入导出")
+    check_page(page, "stations_admin")
+    bad = tmp_path / "stations.csv"
+    bad.write_text("\n".join([CSV_HEADER, CSV_ROW.format(n=1, lat=23.1353), CSV_ROW.format(n=2, lat="abc")]) + "\n",
+                   encoding="utf-8-sig")
+    page.get_by_label("CSV 或 GeoJSON 文件").set_input_files(bad)
+    page.get_by_role("button", name="导入").click()
+    expect(page.get_by_role("alert")).to_contain_text("第 3 行")
+    check_page(page, "stations_admin_refused")
+    bad.write_text("\n".join([CSV_HEADER, CSV_ROW.format(n=1, lat=23.1353), CSV_ROW.format(n=2, lat=23.1360)]) + "\n",
+                   encoding="utf-8-sig")
+    page.get_by_label("CSV 或 GeoJSON 文件").set_input_files(bad)
+    page.get_by_role("button", name="导入").click()
+    expect(page.get_by_role("status")).to_contain_text("新增 2")
+    check_page(page, "stations_admin_done")

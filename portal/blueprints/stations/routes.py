@@ -120,6 +120,7 @@ def facility(station_id: int, code: str):
 @rerender_on_csrf_error
 def hours(station_id: int):
     station, form = stations.for_manager(station_id, current_user), HoursForm()
+
     def change():
         stations.set_hours(station, current_user, form.weekly(), form.holiday_note.data, utcnow())
 
@@ -132,6 +133,7 @@ def hours(station_id: int):
 @rerender_on_csrf_error
 def closure(station_id: int):
     station, form = stations.for_manager(station_id, current_user), ClosureForm()
+
     def change():
         stations.set_closure(station, current_user, form.until_utc(), form.reason.data, utcnow())
 

@@ -68,7 +68,7 @@ def _row(raw: dict, hours) -> stations.StationData:
     if not regions.is_place_code(code):
         raise InvalidInput(_l("unknown region_code: give the code of a district or town of this province"))
     centre = _centre(code)
-    off = stations.geodesic_m(lat, lng, centre.lat, centre.lng) if centre else 0
+    off = geo.geodesic_m(lat, lng, centre.lat, centre.lng) if centre else 0
     if off > FAR_FROM_REGION_M:
         raise InvalidInput(_l("the point lies outside its region (%(km)d km from the centre of %(place)s)",
                               km=round(off / 1000), place=centre.name))

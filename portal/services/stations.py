@@ -1,20 +1,17 @@
 """Rest stations: the facility vocabulary, opening hours and "open now", the nearest search, and the changes
 station managers make (each one audited).
 
-The nearest search reads a bounding box through the (lat, lng) index, ranks the candidates by a spherical
-distance (a microsecond each), and computes the exact WGS-84 geodesic (Vincenty, about 8 µs) only for those that
-can still be among the nearest: the sphere is never more than 0.56 % off the ellipsoid.
+The nearest search reads a bounding box through the (lat, lng) index and lets `geo.rank` order the
+candidates by their exact WGS-84 distance.
 """
 
 from __future__ import annotations
 
-import math
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from geographiclib.geodesic import Geodesic
 from sqlalchemy import func, select
 
 from portal.database import command
@@ -170,64 +167,6 @@ def is_all_day(hours: dict) -> bool:
 
 # ---------------------------------------------------------------------------------------- nearest search
 
-_SPHERE_M = 6_371_008.8
-_SPHERE_ERROR = 0.0056  # the sphere's distance is within 0.56 % of the geodesic's, either way
-_A, _F = 6_378_137.0, 1 / 298.257223563  # the WGS-84 ellipsoid
-_B = _A * (1 - _F)
-
-
-def geodesic_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    """Distance on the WGS-84 ellipsoid by Vincenty's inverse formula: within half a millimetre of Karney's
-    algorithm (geopy's `geodesic`) and four times faster in pure Python. Nearly antipodal points, where
-    Vincenty's iteration does not converge, go to Karney's algorithm itself."""
-    if lat1 == lat2 and lng1 == lng2:
-        return 0.0
-    u1, u2 = math.atan((1 - _F) * math.tan(math.radians(lat1))), math.atan((1 - _F) * math.tan(math.radians(lat2)))
-    sin_u1, cos_u1, sin_u2, cos_u2 = math.sin(u1), math.cos(u1), math.sin(u2), math.cos(u2)
-    lng_diff = lam = math.radians(lng2 - lng1)
-    for _ in range(100):
-        sin_lam, cos_lam = math.sin(lam), math.cos(lam)
-        sin_sigma = math.hypot(cos_u2 * sin_lam, cos_u1 * sin_u2 - sin_u1 * cos_u2 * cos_lam)
-        if sin_sigma == 0:
-            return 0.0
-        cos_sigma = sin_u1 * sin_u2 + cos_u1 * cos_u2 * cos_lam
-        sigma = math.atan2(sin_sigma, cos_sigma)
-        sin_alpha = cos_u1 * cos_u2 * sin_lam / sin_sigma
-        cos2_alpha = 1 - sin_alpha * sin_alpha
-        cos_2sm = cos_sigma - 2 * sin_u1 * sin_u2 / cos2_alpha if cos2_alpha else 0.0
-        c = _F / 16 * cos2_alpha * (4 + _F * (4 - 3 * cos2_alpha))
-        previous = lam
-        lam = lng_diff + (1 - c) * _F * sin_alpha * (
-            sigma + c * sin_sigma * (cos_2sm + c * cos_sigma * (-1 + 2 * cos_2sm * cos_2sm)))
-        if abs(lam - previous) < 1e-12:
-            break
-    else:
-        return Geodesic.WGS84.Inverse(lat1, lng1, lat2, lng2, Geodesic.DISTANCE)["s12"]
-    usq = cos2_alpha * (_A * _A - _B * _B) / (_B * _B)
-    big_a = 1 + usq / 16384 * (4096 + usq * (-768 + usq * (320 - 175 * usq)))
-    big_b = usq / 1024 * (256 + usq * (-128 + usq * (74 - 47 * usq)))
-    delta = big_b * sin_sigma * (cos_2sm + big_b / 4 * (
-        cos_sigma * (-1 + 2 * cos_2sm * cos_2sm)
-        - big_b / 6 * cos_2sm * (-3 + 4 * sin_sigma * sin_sigma) * (-3 + 4 * cos_2sm * cos_2sm)))
-    return _B * big_a * (sigma - delta)
-
-
-def _sphere_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = (math.sin((p2 - p1) / 2) ** 2
-         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lng2 - lng1) / 2) ** 2)
-    return 2 * _SPHERE_M * math.asin(min(1.0, math.sqrt(a)))
-
-
-def _box(lat: float, lng: float, radius_m: float) -> tuple[float, float, float, float]:
-    """A latitude/longitude box that surely holds every point within radius_m (degrees of latitude are at
-    least 110.5 km long; a degree of longitude shrinks with the cosine of the farthest latitude)."""
-    dlat = radius_m / 110_000
-    far = min(89.9, abs(lat) + dlat)
-    dlng = min(180.0, radius_m / (111_000 * math.cos(math.radians(far))))
-    return lat - dlat, lat + dlat, lng - dlng, lng + dlng
-
-
 @dataclass(frozen=True)
 class Near:
     station: Station
@@ -245,7 +184,7 @@ class Near:
 def nearest(lat: float, lng: float, now: datetime, radius_m: float = 5_000, limit: int = 20,
             facilities: int = 0, open_now: bool = False) -> list[tuple[float, int]]:
     """(geodesic metres, station id) of the stations within radius_m of a WGS-84 point, nearest first."""
-    south, north, west, east = _box(lat, lng, radius_m)
+    south, north, west, east = geo.box(lat, lng, radius_m)
     columns = [Station.id, Station.lat, Station.lng]
     if open_now:
         columns += [Station.hours, Station.closed_until]
@@ -255,18 +194,7 @@ def nearest(lat: float, lng: float, now: datetime, radius_m: float = 5_000, limi
     rows = db.session.execute(query).all()
     if open_now:
         rows = [r for r in rows if is_open(r.hours, r.closed_until, now)]
-    ranked = sorted(((_sphere_m(lat, lng, r.lat, r.lng), r) for r in rows), key=lambda pair: pair[0])
-    exact: list[tuple[float, int]] = []
-    for rough, row in ranked:
-        if rough > radius_m * (1 + _SPHERE_ERROR):
-            break
-        if len(exact) >= limit and rough * (1 - _SPHERE_ERROR) > exact[limit - 1][0]:
-            break  # no later candidate can be nearer than the farthest of the nearest `limit`
-        distance = geodesic_m(lat, lng, row.lat, row.lng)
-        if distance <= radius_m:
-            exact.append((distance, row.id))
-            exact.sort()
-    return exact[:limit]
+    return geo.rank(lat, lng, rows, radius_m, limit)
 
 
 def nearby(lat: float, lng: float, now: datetime, radius_m: float = 5_000, limit: int = 20,

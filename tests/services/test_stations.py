@@ -96,7 +96,7 @@ def test_the_geodesic_is_within_a_millimetre_of_karneys_everywhere():
               for _ in range(500)]
     pairs += [(0, 0, 0.5, 179.7), (0, 0, 0, 180), (23.1, 113.3, 23.1, 113.3)]  # nearly antipodal, antipodal, same
     for lat1, lng1, lat2, lng2 in pairs:
-        assert abs(stations.geodesic_m(lat1, lng1, lat2, lng2) - geodesic((lat1, lng1), (lat2, lng2)).meters) < 0.001
+        assert abs(geo.geodesic_m(lat1, lng1, lat2, lng2) - geodesic((lat1, lng1), (lat2, lng2)).meters) < 0.001
 
 
 def test_nearest_open_now_skips_closed_stations(ctx, make_station):

@@ -20,8 +20,8 @@ from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 from portal.htmx import add_vary
 from portal.services import sla, stations, taxonomy, tickets
 
-BLUEPRINTS = ("pages", "accounts", "regions", "grievances", "tracking", "stations", "members", "staff", "open311",
-              "api")
+BLUEPRINTS = ("pages", "accounts", "regions", "grievances", "tracking", "stations", "members", "merchants", "benefits",
+              "staff", "open311", "api")
 
 
 def create_app(config: Mapping | None = None) -> Flask:
@@ -152,6 +152,11 @@ def _register_templates(app: Flask) -> None:
         if metres < 1000:
             return f"{metres} m"
         return f"{metres / 1000:.1f} km" if metres < 10_000 else f"{round(metres / 1000)} km"
+
+    @app.template_filter("yuan")
+    def _yuan(fen: int) -> str:
+        """An amount in fen as money: ¥12.50."""
+        return f"¥{fen // 100:,}.{fen % 100:02d}" if fen >= 0 else "-" + _yuan(-fen)
 
     @app.template_filter("mask_phone")
     def _mask_phone(phone: str) -> str:

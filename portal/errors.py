@@ -54,6 +54,24 @@ class InvalidTransition(DomainError):
     message = _l("This step is not possible for the case in its current state.")
 
 
+class Conflict(DomainError):
+    """The request is sound but the state forbids it now: sold out, a limit reached, already undone."""
+
+    status = 409
+    message = _l("This cannot be done now.")
+
+
+class AlreadyRedeemed(Conflict):
+    message = _l("This voucher has already been used.")
+
+
+class NotRedeemable(DomainError):
+    """A voucher or card that exists but cannot be used here or now: expired, another merchant's, not valid yet."""
+
+    status = 422
+    message = _l("This cannot be used here.")
+
+
 # Title and explanation for each status the portal answers with; the page shows both languages' text
 # through the catalogue.
 MESSAGES = {

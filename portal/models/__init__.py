@@ -1,5 +1,20 @@
 """SQLAlchemy models, one module per domain. Importing this package registers every table."""
 
+from portal.models.benefit import (
+    BenefitEvent,
+    Campaign,
+    LimitPeriod,
+    Membership,
+    MembershipStatus,
+    Merchant,
+    MerchantCategory,
+    MerchantStaff,
+    Offer,
+    OfferKind,
+    Redemption,
+    Voucher,
+    VoucherStatus,
+)
 from portal.models.channel import ApiChannel
 from portal.models.region import Region, RegionLevel
 from portal.models.station import Station, StationChange, StationKind, StationManager, StationReport
@@ -26,14 +41,25 @@ __all__ = [
     "OPEN_STATUSES",
     "ApiChannel",
     "Attachment",
+    "BenefitEvent",
+    "Campaign",
     "Channel",
     "Counter",
     "Kind",
     "LedgerEntry",
+    "LimitPeriod",
     "LoginSession",
+    "Membership",
+    "MembershipStatus",
+    "Merchant",
+    "MerchantCategory",
+    "MerchantStaff",
     "Notice",
     "NoticeKind",
+    "Offer",
+    "OfferKind",
     "Rating",
+    "Redemption",
     "Region",
     "RegionLevel",
     "Role",
@@ -47,4 +73,6 @@ __all__ = [
     "TicketCount",
     "TicketEvent",
     "User",
+    "Voucher",
+    "VoucherStatus",
 ]

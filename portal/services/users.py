@@ -70,7 +70,17 @@ def create_user(
     *, phone: str, password: str, role: Role | str, now: datetime,
     region_code: str | None = None, name: str = "",
 ) -> User:
-    """Staff act for one union, so they must be bound to a region; other roles may carry one."""
+    user = add_user(phone=phone, password=password, role=role, now=now, region_code=region_code, name=name)
+    db.session.commit()
+    return user
+
+
+def add_user(
+    *, phone: str, password: str, role: Role | str, now: datetime,
+    region_code: str | None = None, name: str = "",
+) -> User:
+    """A new account in the caller's write transaction. Staff act for one union, so they must be bound to a
+    region; other roles may carry one."""
     phone = normalise_phone(phone)
     role = Role(role)
     if problem := password_problem(password):
@@ -84,7 +94,7 @@ def create_user(
     user = User(phone=phone, password_hash=hash_password(password), role=role, region_code=region_code,
                 name=name.strip()[:64], active=True, created_at=now)
     db.session.add(user)
-    db.session.commit()
+    db.session.flush()
     return user
 
 

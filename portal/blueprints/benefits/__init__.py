@@ -1,0 +1,3 @@
+from portal.blueprints.benefits.routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,3 @@
+from portal.blueprints.merchants.routes import bp
+
+__all__ = ["bp"]

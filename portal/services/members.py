@@ -15,11 +15,12 @@ import hmac
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from portal.database import command
 from portal.errors import InvalidInput, NotFound, NotRedeemable
@@ -114,7 +115,20 @@ def sign_up(*, phone: str, password: str, number: str, name: str, now: datetime)
                                                 "your union if it is not you.")})
     if found is not None and not _same_name(found.name, name):
         raise InvalidInput(fields={"name": _l("The name does not match the roster for this membership number.")})
-    user = users.add_user(phone=phone, password=password, role=Role.MEMBER, name=name, now=now)
+    try:
+        user = users.add_user(phone=phone, password=password, role=Role.MEMBER, name=name, now=now)
+        found = _claim(found, number, name, user, now)
+    except IntegrityError:  # PostgreSQL: a sign-up with this phone or number committed a moment ago
+        db.session.rollback()
+        raise InvalidInput(_l("This mobile number or membership number was registered a moment ago. Sign in, "
+                              "or ask your union if it was not you.")) from None
+    _event("signed_up", found, user, now, found.status.value)
+    db.session.commit()
+    return found
+
+
+def _claim(found: Membership | None, number: str, name: str, user: User, now: datetime) -> Membership:
+    """The roster row becomes the user's, by a conditional UPDATE; without one, a pending membership."""
     if found is None:
         found = Membership(number=number, name=name, status=MembershipStatus.PENDING, user_id=user.id,
                            created_at=now)
@@ -128,8 +142,6 @@ def sign_up(*, phone: str, password: str, number: str, name: str, now: datetime)
             raise InvalidInput(fields={"number": _l("This membership number is already registered.")})
         db.session.refresh(found)
     db.session.flush()
-    _event("signed_up", found, user, now, found.status.value)
-    db.session.commit()
     return found
 
 
@@ -234,7 +246,10 @@ def import_roster(rows: list[tuple[int, dict]], admin: User | None, now: datetim
         parsed.append(row)
     if not report.ok:
         return report
-    existing = {m.number: m for m in db.session.scalars(select(Membership).where(Membership.number.in_(seen)))}
+    numbers, existing = sorted(seen), {}
+    for start in range(0, len(numbers), 10_000):  # PostgreSQL takes at most 65,535 parameters a statement
+        existing |= {m.number: m for m in db.session.scalars(
+            select(Membership).where(Membership.number.in_(numbers[start:start + 10_000])))}
     for row in parsed:
         membership = existing.get(row["number"])
         if membership is None:
@@ -285,6 +300,13 @@ def _otp(membership_id: int, step: int) -> str:
 
 def card_code(membership: Membership, now: datetime) -> str:
     return f"{membership.id}{_otp(membership.id, int(now.timestamp()) // CODE_STEP)}"
+
+
+def card_expires(now: datetime) -> datetime:
+    """When the token and the code shown at `now` stop working: the code's end (30 to 60 s), which comes first,
+    so the card never promises more than the cashier's check will give."""
+    step_end = (int(now.timestamp()) // CODE_STEP + 2) * CODE_STEP
+    return min(now + timedelta(seconds=CARD_SECONDS), datetime.fromtimestamp(step_end, UTC))
 
 
 BAD_CARD = _l("This member code is not valid or has expired. Ask the member to refresh the card and show it "

@@ -14,7 +14,7 @@ from portal.extensions import limiter
 from portal.forms import rerender_on_csrf_error
 from portal.htmx import redirect_after_post
 from portal.models import Role
-from portal.services import regions, users
+from portal.services import members, regions, users
 
 bp = Blueprint("accounts", __name__)
 
@@ -80,4 +80,5 @@ def logout():
 @signed_in
 def profile():
     path = regions.ancestry(current_user.region_code) if current_user.region_code else []
-    return render_template("accounts/profile.html", user=current_user, path=path)
+    return render_template("accounts/profile.html", user=current_user, path=path, now=utcnow(),
+                           membership=members.of_user(current_user) if current_user.role is Role.MEMBER else None)

@@ -8,14 +8,16 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import or_, select
 
 from portal.database import command
-from portal.errors import InvalidInput, NotFound
+from portal.errors import InvalidInput, NotFound, NotRedeemable
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
-from portal.models import Merchant, MerchantCategory, MerchantStaff, Offer, OfferKind, Role, User
-from portal.services import geo, users
+from portal.models import Membership, Merchant, MerchantCategory, MerchantStaff, Offer, OfferKind, Role, User
+from portal.services import geo, members, users
 from portal.services.sla import local_date
 
 CATEGORIES = {
@@ -29,6 +31,7 @@ CATEGORIES = {
 }
 MAX_BILL_FEN = 10_000_000  # ¥100,000: beyond any bill a member discount is meant for; a typo or an attack
 KEY_PREFIX = "wspm_"
+CHECKOUT_SECONDS = 600  # from reading a member's card to confirming the bill: longer than the card code lives
 
 
 def _digest(key: str) -> str:
@@ -219,3 +222,32 @@ def offer_saving(offer: Offer, bill_fen: int) -> int:
         return min(offer.amount_fen, bill_fen)
     saving = bill_fen * offer.percent_off // 100
     return min(saving, offer.max_saving_fen) if offer.max_saving_fen else saving
+
+
+# -------------------------------------------------------------------------------------------- checkout
+
+def _checkout_serializer(now: datetime) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="merchant-checkout",
+                                  signer=members._ClockSigner, signer_kwargs={"clock": now})
+
+
+def checkout_ref(merchant: Merchant, membership: Membership, now: datetime) -> str:
+    """The card a cashier read, signed for this merchant: the confirm step trusts it, not a membership id the
+    browser could change, and it outlives the card code's minute while the bill is typed."""
+    return _checkout_serializer(now).dumps([merchant.id, membership.id])
+
+
+def read_checkout_ref(merchant: Merchant, ref: str, now: datetime) -> Membership:
+    """The membership of a checkout this merchant began within CHECKOUT_SECONDS; NotRedeemable otherwise."""
+    try:
+        payload = _checkout_serializer(now).loads((ref or "")[:200], max_age=CHECKOUT_SECONDS)
+    except SignatureExpired:
+        raise NotRedeemable(_l("This checkout is more than 10 minutes old. Read the member's card again.")) from None
+    except BadSignature:
+        payload = None
+    valid = (isinstance(payload, list) and len(payload) == 2 and all(type(n) is int for n in payload)
+             and payload[0] == merchant.id)
+    membership = db.session.get(Membership, payload[1]) if valid else None
+    if membership is None:
+        raise NotRedeemable(_l("This checkout could not be read. Read the member's card again."))
+    return membership

@@ -8,13 +8,15 @@ from functools import wraps
 from flask import abort, g, redirect, request, url_for
 from flask_login import current_user
 
-from portal.errors import wants_json
+from portal.errors import error_response, wants_json
+from portal.i18n import lazy_gettext as _l
 from portal.models.user import Role
-from portal.services import open311
+from portal.services import merchants, open311
 
 PUBLIC = "public"
 SIGNED_IN = "signed_in"
 API_KEY = "api_key"  # partner channels: the key of a registered channel, no cookies (and so no CSRF)
+MERCHANT_KEY = "merchant_key"  # merchants' tills: the merchant's terminal key, no cookies (and so no CSRF)
 
 
 def public(view):
@@ -58,4 +60,29 @@ def channel_key(view):
         return view(*args, **kwargs)
 
     wrapper.access = API_KEY
+    return wrapper
+
+
+def _till_key() -> str | None:
+    if key := request.headers.get("X-API-Key"):
+        return key.strip()
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    return key.strip() if scheme.lower() == "bearer" else None
+
+
+def merchant_key(view):
+    """A merchant's till: its terminal API key in X-API-Key or `Authorization: Bearer`; the merchant is then in
+    g.merchant. Without a key, or with a key no active merchant has: 401, with the challenge HTTP asks for."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        key = _till_key()
+        g.merchant = merchants.by_key(key) if key else None
+        if g.merchant is None:
+            message = (_l("This API key is not valid. Ask the union for the merchant's current key.") if key else
+                       _l("Send the merchant's terminal API key in the X-API-Key header (or as a Bearer token)."))
+            return error_response(401, message, headers={"WWW-Authenticate": 'Bearer realm="terminal"'})
+        return view(*args, **kwargs)
+
+    wrapper.access = MERCHANT_KEY
     return wrapper

@@ -1,15 +1,18 @@
-"""Command-line tools (regions, users, demo, tickets), each a thin shell around a service."""
+"""Command-line tools (regions, users, demo, tickets, merchants, campaigns), each a thin shell around a service."""
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from portal.auth import utcnow
-from portal.errors import DomainError
-from portal.models import Role
-from portal.services import demo, open311, regions, stations, supervision, tickets, users
+from portal.errors import DomainError, NotFound
+from portal.models import LimitPeriod, MerchantCategory, Role
+from portal.services import benefits, demo, members, merchants, open311, regions, stations, supervision, tickets, users
+from portal.services.sla import SHANGHAI
 
 regions_cli = AppGroup("regions", help="The administrative region (jurisdiction) tree.")
 users_cli = AppGroup("users", help="Accounts.")
@@ -17,11 +20,20 @@ demo_cli = AppGroup("demo", help="Demo data for trying the portal.")
 tickets_cli = AppGroup("tickets", help="Grievance tickets.")
 apikeys_cli = AppGroup("apikeys", help="Partner channels of the Open311 API.")
 stations_cli = AppGroup("stations", help="Rest stations.")
+merchants_cli = AppGroup("merchants", help="Partner merchants of the member benefits, and their tills' keys.")
+campaigns_cli = AppGroup("campaigns", help="Subsidy voucher campaigns.")
+vouchers_cli = AppGroup("vouchers", help="Subsidy vouchers.")
 
 
 def _fail(error: DomainError) -> None:
     details = "; ".join(f"{k}: {v}" for k, v in error.fields.items())
     raise click.ClickException(f"{error.message} {details}".strip())
+
+
+def _fail_for_merchant(merchant_id: int, error: DomainError) -> None:
+    if isinstance(error, NotFound):  # the web's "page not found" says nothing useful here
+        raise click.ClickException(f"No active merchant has the id {merchant_id}.")
+    _fail(error)
 
 
 @regions_cli.command("import")
@@ -71,6 +83,11 @@ def load_command() -> None:
         click.echo(f"tickets: {result.tickets_created} created, in every state of the workflow")
     if result.stations_created:
         click.echo(f"stations: {result.stations_created} created around the cities; the station manager has two")
+    if result.benefits:
+        b = result.benefits
+        click.echo(f"benefits: {b.merchants} merchants with {b.offers} offers near the stations, {b.roster} members "
+                   f"on the roster, {b.campaigns} campaigns, {b.vouchers} vouchers for the member; "
+                   f"{b.pending_phone} has signed up and waits for approval at /benefits/admin/members")
     if result.sample:
         number, code = result.sample
         click.echo(f"Track a demo request at /track/ with ticket number {number} and query code {code}")
@@ -114,6 +131,118 @@ def manager_command(code: str, phone: str, remove: bool) -> None:
     click.echo(f"{station.name} ({station.code}) managers: " + ", ".join(m.phone for m in station.managers))
 
 
+class Moment(click.ParamType):
+    """An ISO 8601 date or time; without a zone it is Beijing time, as everyone here reads a clock."""
+
+    name = "ISO-TIME"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, datetime):
+            return value
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            self.fail(f"{value!r} is not a date or time like 2026-07-01 or 2026-07-01T08:00+08:00", param, ctx)
+        return moment.replace(tzinfo=SHANGHAI) if moment.tzinfo is None else moment
+
+
+@merchants_cli.command("create")
+@click.argument("name")
+@click.option("--lat", type=float, required=True, help="Latitude, WGS-84 (as a phone's GPS gives it).")
+@click.option("--lng", type=float, required=True, help="Longitude, WGS-84.")
+@click.option("--category", required=True, type=click.Choice([c.value for c in MerchantCategory]))
+@click.option("--address", default="")
+@click.option("--phone", default="", help="The shop's telephone, shown to members.")
+def merchant_create_command(name: str, lat: float, lng: float, category: str, address: str, phone: str) -> None:
+    """Register a partner merchant; print its id and its till's terminal API key (shown this once)."""
+    try:
+        merchant, key = merchants.create(name=name, lat=lat, lng=lng, category=category, address=address,
+                                         phone=phone, now=utcnow())
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"merchant {merchant.id} {merchant.name} ({merchant.category.value})")
+    click.echo(f"terminal API key (shown once; keep it in the till): {key}")
+
+
+@merchants_cli.command("staff")
+@click.argument("merchant_id", type=int)
+@click.argument("phone")
+@click.option("--password", help="Create a new merchant account with this mobile number and password.")
+@click.option("--name", default="", help="The new account's display name.")
+def merchant_staff_command(merchant_id: int, phone: str, password: str | None, name: str) -> None:
+    """Let the merchant account PHONE redeem for merchant MERCHANT_ID (with --password, create it first)."""
+    try:
+        user = merchants.add_staff(merchant_id, phone, utcnow(), password=password, name=name)
+        merchant = merchants.get(merchant_id)
+    except DomainError as error:
+        _fail_for_merchant(merchant_id, error)
+    click.echo(f"{user.phone} works for merchant {merchant.id} {merchant.name}")
+
+
+@merchants_cli.command("new-key")
+@click.argument("merchant_id", type=int)
+def merchant_new_key_command(merchant_id: int) -> None:
+    """Replace merchant MERCHANT_ID's terminal API key; the old key stops working at once."""
+    try:
+        key = merchants.new_key(merchant_id)
+    except DomainError as error:
+        _fail_for_merchant(merchant_id, error)
+    click.echo(f"new terminal API key of merchant {merchant_id} (shown once): {key}")
+
+
+@campaigns_cli.command("create")
+@click.argument("name")
+@click.option("--amount-fen", type=int, required=True, help="Each voucher's face value in fen (199 = ¥1.99).")
+@click.option("--stock", type=int, required=True, help="How many vouchers there are in all.")
+@click.option("--per-member", type=int, default=1, show_default=True, help="Vouchers each member may claim.")
+@click.option("--daily", is_flag=True, help="The per-member limit holds for each Beijing day, not the campaign.")
+@click.option("--tag", type=click.Choice(list(members.OCCUPATIONS)), help="Only members of this occupation.")
+@click.option("--category", type=click.Choice([c.value for c in MerchantCategory]),
+              help="Vouchers usable only at merchants of this category.")
+@click.option("--merchant-id", type=int, help="Vouchers usable only at this merchant.")
+@click.option("--starts", type=Moment(), help="Default: now.")
+@click.option("--ends", type=Moment(), help="Default: --days after the start.")
+@click.option("--days", type=click.IntRange(1, 3660), default=30, show_default=True, help="The campaign's length.")
+@click.option("--voucher-days", type=click.IntRange(0, 366), default=0, show_default=True,
+              help="Each voucher lasts this many Beijing days; 0: to the campaign's end.")
+@click.option("--min-spend-fen", type=int, default=0, help="The smallest bill a voucher may be used on.")
+@click.option("--budget-fen", type=int, help="Default: stock × face value.")
+def campaign_create_command(name: str, amount_fen: int, stock: int, per_member: int, daily: bool, tag: str | None,
+                            category: str | None, merchant_id: int | None, starts: datetime | None,
+                            ends: datetime | None, days: int, voucher_days: int, min_spend_fen: int,
+                            budget_fen: int | None) -> None:
+    """Create a voucher campaign, by default open to every member from now for 30 days."""
+    starts = starts or utcnow()
+    data = benefits.CampaignData(
+        name=name, amount_fen=amount_fen, stock=stock, starts_at=starts, ends_at=ends or starts + timedelta(days=days),
+        tag=tag, category=MerchantCategory(category) if category else None, merchant_id=merchant_id,
+        per_member=per_member, limit_period=LimitPeriod.DAY if daily else LimitPeriod.CAMPAIGN,
+        budget_fen=budget_fen, voucher_days=voucher_days, min_spend_fen=min_spend_fen)
+    try:
+        campaign = benefits.create_campaign(data, utcnow())
+    except DomainError as error:
+        _fail_for_merchant(merchant_id, error)
+    start, end = (f"{t.astimezone(SHANGHAI):%Y-%m-%d %H:%M}" for t in (campaign.starts_at, campaign.ends_at))
+    click.echo(f"campaign {campaign.id} {campaign.name}: {campaign.stock} vouchers of {campaign.amount_fen} fen, "
+               f"from {start} to {end} (Beijing time), for {campaign.tag or 'every member'}")
+
+
+@vouchers_cli.command("issue")
+@click.option("--phone", required=True, help="The member's mobile number.")
+@click.option("--campaign", "campaign_name", required=True, help="The campaign's name.")
+@click.option("--count", type=int, default=1, show_default=True)
+def vouchers_issue_command(phone: str, campaign_name: str, count: int) -> None:
+    """Give a member vouchers of a campaign (outside its per-member limit, never beyond its stock); print the codes."""
+    try:
+        issued = benefits.issue(users.normalise_phone(phone), campaign_name, count, utcnow())
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"{len(issued)} voucher(s) of {campaign_name} for {issued[0].membership.user.phone}:")
+    for voucher in issued:
+        click.echo(voucher.code)
+
+
 def register(app: Flask) -> None:
-    for group in (regions_cli, users_cli, demo_cli, tickets_cli, apikeys_cli, stations_cli):
+    for group in (regions_cli, users_cli, demo_cli, tickets_cli, apikeys_cli, stations_cli, merchants_cli,
+                  campaigns_cli, vouchers_cli):
         app.cli.add_command(group)

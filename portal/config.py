@@ -44,6 +44,7 @@ LOGIN_LIMIT_PER_ADDRESS = "20 per 10 minutes"
 LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
 SUBMIT_LIMIT_PER_ADDRESS = "20 per hour"  # grievances accepted from one address; a workplace may share one
 LOOKUP_LIMIT_PER_ADDRESS = "20 per hour"  # failed ticket look-ups per address
+TILL_LIMIT_PER_KEY = "600 per minute"  # terminal API requests per merchant key: one till cannot starve the others
 # How long a grievance form may stay open before it must be reloaded (seconds).
 FORM_TOKEN_MAX_AGE = 24 * 3600
 

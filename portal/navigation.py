@@ -28,6 +28,8 @@ def items(user) -> tuple[NavItem, ...]:
         last = NavItem("accounts.login", _l("Sign in"), "user")
     elif user.role in (Role.STAFF, Role.ADMIN):
         last = NavItem("staff.index", _l("Workbench"), "desk")
+    elif user.role is Role.MERCHANT:
+        last = NavItem("merchants.counter", _l("Counter"), "card")
     else:
         last = NavItem("accounts.profile", _l("Me"), "user")
     return (*AREAS, last)

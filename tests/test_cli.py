@@ -45,11 +45,12 @@ def test_demo_load_prints_the_logins_and_is_idempotent(app, runner):
     assert first.exit_code == 0, first.output
     assert "Demo-Portal-2026" in first.output and "19900000003" in first.output and "[created]" in first.output
     assert "tickets: 13 created" in first.output and "query code" in first.output
+    assert "benefits: 12 merchants" in first.output and "19900000102" in first.output
     second = runner.invoke(args=["demo", "load"])
     assert "[created]" not in second.output and second.output.count("[exists]") == 8
-    assert "tickets:" not in second.output
+    assert "tickets:" not in second.output and "benefits:" not in second.output
     with app.app_context():
-        assert db.session.query(User).count() == 8
+        assert db.session.query(User).count() == 9  # the logins and a member's sign-up waiting for approval
         assert {t.status for t in db.session.query(Ticket)} == set(Status)  # every state of the workflow
         db.session.remove()
 
@@ -72,3 +73,182 @@ def test_stations_manager_gives_and_takes_a_station(app, runner, make_user, make
     assert runner.invoke(args=["stations", "manager", "NOPE99", manager.phone]).exit_code == 1
     taken = runner.invoke(args=["stations", "manager", code, manager.phone, "--remove"])
     assert taken.exit_code == 0 and manager.phone not in taken.output
+
+
+# ------------------------------------------------------------------------ merchants, campaigns, vouchers
+
+def _member(app, phone: str = "13912340001") -> str:
+    """An active member (on the roster, then signed up), for issuing vouchers to."""
+    from portal.services import members
+    from tests.conftest import NOW, PASSWORD
+
+    roster = "number,name,union,occupation,member_since,valid_until\nGH900001,李四,,other,,\n".encode()
+    with app.app_context():
+        members.import_roster(members.read_roster(roster), None, NOW)
+        members.sign_up(phone=phone, password=PASSWORD, number="GH900001", name="李四", now=NOW)
+        db.session.remove()
+    return phone
+
+
+def test_merchants_create_prints_the_id_and_a_working_key_once(app, runner):
+    from portal.models import Merchant
+    from portal.services import merchants
+
+    result = runner.invoke(args=["merchants", "create", "老王牛肉面", "--lat", "23.1353", "--lng", "113.334",
+                                 "--category", "catering", "--address", "天河路1号", "--phone", "020-12345678"])
+    assert result.exit_code == 0, result.output
+    merchant_id = int(result.output.split()[1])
+    key = result.output.strip().rsplit(" ", 1)[-1]
+    with app.app_context():
+        merchant = db.session.get(Merchant, merchant_id)
+        assert (merchant.name, merchant.address, merchant.category.value) == ("老王牛肉面", "天河路1号", "catering")
+        assert merchants.by_key(key).id == merchant_id and key not in merchant.api_key_hash
+        db.session.remove()
+    renewed = runner.invoke(args=["merchants", "new-key", str(merchant_id)])
+    assert renewed.exit_code == 0
+    new_key = renewed.output.strip().rsplit(" ", 1)[-1]
+    with app.app_context():
+        assert merchants.by_key(key) is None and merchants.by_key(new_key).id == merchant_id
+        db.session.remove()
+
+
+@pytest.mark.parametrize(("extra", "message", "code"), [
+    (["--lat", "23.1", "--lng", "113.3", "--category", "bakery"], "bakery", 2),
+    (["--lat", "230", "--lng", "113.3", "--category", "fuel"], "lat", 1),
+    (["--lat", "north", "--lng", "113.3", "--category", "fuel"], "north", 2),
+    (["--lng", "113.3", "--category", "fuel"], "--lat", 2),
+])
+def test_merchants_create_explains_bad_input(app, runner, extra, message, code):
+    from portal.models import Merchant
+
+    result = runner.invoke(args=["merchants", "create", "加油站", *extra])
+    assert result.exit_code == code and message in result.output and "Traceback" not in result.output
+    with app.app_context():
+        assert db.session.query(Merchant).count() == 0
+        db.session.remove()
+
+
+def test_merchants_staff_adds_an_account_or_explains_why_not(app, runner, make_user):
+    from portal.models import MerchantStaff
+
+    merchant_id = runner.invoke(args=["merchants", "create", "药房", "--lat", "23.1", "--lng", "113.3",
+                                      "--category", "health"]).output.split()[1]
+    created = runner.invoke(args=["merchants", "staff", merchant_id, "139 0000 1111", "--password", "Correct-Horse-9"])
+    assert created.exit_code == 0 and "13900001111 works for merchant" in created.output
+    cashier = make_user("merchant")
+    assert runner.invoke(args=["merchants", "staff", merchant_id, cashier.phone]).exit_code == 0
+    member = make_user("member")
+    refused = runner.invoke(args=["merchants", "staff", merchant_id, member.phone])
+    assert refused.exit_code == 1 and "Traceback" not in refused.output
+    missing = runner.invoke(args=["merchants", "staff", "99999", cashier.phone])
+    assert missing.exit_code == 1 and "No active merchant has the id 99999" in missing.output
+    assert runner.invoke(args=["merchants", "new-key", "99999"]).exit_code == 1
+    with app.app_context():
+        assert db.session.query(MerchantStaff).count() == 2
+        db.session.remove()
+
+
+def test_campaigns_create_is_open_to_every_member_for_30_days_by_default(app, runner):
+    from portal.auth import utcnow
+    from portal.models import Campaign, LimitPeriod
+
+    before = utcnow()
+    result = runner.invoke(args=["campaigns", "create", "清凉补贴", "--amount-fen", "199", "--stock", "1000"])
+    assert result.exit_code == 0, result.output
+    assert "1000 vouchers of 199 fen" in result.output and "every member" in result.output
+    with app.app_context():
+        campaign = db.session.query(Campaign).one()
+        assert campaign.tag is None and campaign.category is None and campaign.merchant_id is None
+        assert campaign.per_member == 1 and campaign.limit_period is LimitPeriod.CAMPAIGN
+        assert before <= campaign.starts_at <= utcnow() and campaign.budget_fen == 199_000
+        assert (campaign.ends_at - campaign.starts_at).days == 30
+        db.session.remove()
+
+
+def test_campaigns_create_takes_every_option(app, runner):
+    from portal.models import Campaign, LimitPeriod, MerchantCategory
+
+    merchant_id = runner.invoke(args=["merchants", "create", "便利店", "--lat", "23.1", "--lng", "113.3",
+                                      "--category", "shopping"]).output.split()[1]
+    result = runner.invoke(args=["campaigns", "create", "外卖骑手每日券", "--amount-fen", "500", "--stock", "100",
+                                 "--per-member", "1", "--daily", "--tag", "delivery", "--category", "shopping",
+                                 "--merchant-id", merchant_id, "--starts", "2026-07-01", "--ends",
+                                 "2026-09-01T00:00+08:00", "--voucher-days", "1", "--budget-fen", "20000",
+                                 "--min-spend-fen", "1000"])
+    assert result.exit_code == 0, result.output
+    assert "from 2026-07-01 00:00 to 2026-09-01 00:00" in result.output and "delivery" in result.output
+    with app.app_context():
+        campaign = db.session.query(Campaign).one()
+        assert campaign.limit_period is LimitPeriod.DAY and campaign.tag == "delivery"
+        assert campaign.category is MerchantCategory.SHOPPING and campaign.merchant_id == int(merchant_id)
+        assert campaign.stock == 40 and campaign.budget_fen == 20000  # the budget pays for 40 vouchers
+        assert campaign.voucher_days == 1 and campaign.min_spend_fen == 1000
+        db.session.remove()
+
+
+@pytest.mark.parametrize(("extra", "message", "code"), [
+    (["--amount-fen", "0", "--stock", "10"], "amount", 1),
+    (["--amount-fen", "100", "--stock", "-5"], "stock", 1),
+    (["--amount-fen", "1.5", "--stock", "10"], "1.5", 2),
+    (["--amount-fen", "100", "--stock", "10", "--starts", "next monday"], "next monday", 2),
+    (["--amount-fen", "100", "--stock", "10", "--starts", "2026-07-02", "--ends", "2026-07-01"], "ends_at", 1),
+    (["--amount-fen", "100", "--stock", "10", "--tag", "pilot"], "pilot", 2),
+    (["--amount-fen", "100", "--stock", "10", "--merchant-id", "99999"], "99999", 1),
+    (["--amount-fen", "100", "--stock", "10", "--budget-fen", "5000"], "budget", 1),
+    (["--stock", "10"], "--amount-fen", 2),
+])
+def test_campaigns_create_explains_bad_input(app, runner, extra, message, code):
+    from portal.models import Campaign
+
+    result = runner.invoke(args=["campaigns", "create", "测试活动", *extra])
+    assert result.exit_code == code and message in result.output and "Traceback" not in result.output
+    with app.app_context():
+        assert db.session.query(Campaign).count() == 0
+        db.session.remove()
+
+
+def test_campaigns_create_refuses_a_name_twice(runner):
+    args = ["campaigns", "create", "清凉补贴", "--amount-fen", "199", "--stock", "10"]
+    assert runner.invoke(args=args).exit_code == 0
+    again = runner.invoke(args=args)
+    assert again.exit_code == 1 and "name" in again.output
+
+
+def test_vouchers_issue_prints_each_code(app, runner):
+    from portal.models import Voucher
+    from portal.services import benefits
+
+    phone = _member(app)
+    assert runner.invoke(args=["campaigns", "create", "清凉补贴", "--amount-fen", "199", "--stock", "5"]).exit_code == 0
+    result = runner.invoke(args=["vouchers", "issue", "--phone", "139-1234-0001", "--campaign", "清凉补贴",
+                                 "--count", "3"])
+    assert result.exit_code == 0, result.output
+    codes = result.output.split()[-3:]
+    with app.app_context():
+        stored = {v.code: v for v in db.session.query(Voucher)}
+        assert sorted(stored) == sorted(codes)
+        assert all(v.membership.user.phone == phone and v.campaign.issued == 3 for v in stored.values())
+        assert all(len(c) == benefits.CODE_LENGTH for c in codes)
+        db.session.remove()
+    over = runner.invoke(args=["vouchers", "issue", "--phone", phone, "--campaign", "清凉补贴", "--count", "3"])
+    assert over.exit_code == 1 and "2" in over.output  # two are left: nothing is issued
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--phone", "13912340001", "--campaign", "没有这个活动"], "campaign"),
+    (["--phone", "13912349999", "--campaign", "清凉补贴"], "phone"),
+    (["--phone", "12345", "--campaign", "清凉补贴"], "phone"),
+    (["--phone", "13912340001", "--campaign", "清凉补贴", "--count", "0"], "count"),
+    (["--phone", "13912340001", "--campaign", "清凉补贴", "--count", "101"], "count"),
+])
+def test_vouchers_issue_explains_bad_input(app, runner, extra, message):
+    from portal.models import Voucher
+
+    _member(app)
+    assert runner.invoke(args=["campaigns", "create", "清凉补贴", "--amount-fen", "199", "--stock", "5"]).exit_code == 0
+    result = runner.invoke(args=["vouchers", "issue", *extra])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert message in result.output or "活动" in result.output, result.output
+    with app.app_context():
+        assert db.session.query(Voucher).count() == 0
+        db.session.remove()

@@ -37,7 +37,7 @@ from portal.models import (
     Voucher,
     VoucherStatus,
 )
-from portal.services import members, merchants
+from portal.services import members, merchants, users
 from portal.services.sla import SHANGHAI, local_date
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed at a till
@@ -244,7 +244,7 @@ def issue(phone: str, campaign_name: str, count: int, now: datetime, admin: User
     """An administrator hands vouchers to a member, outside the claim limits but never beyond the stock."""
     if not 1 <= count <= MAX_ISSUE:
         raise InvalidInput(fields={"count": _l("Issue 1 to %(num)d vouchers at a time.", num=MAX_ISSUE)})
-    user = db.session.scalar(select(User).where(User.phone == phone))
+    user = users.find_user(users.normalise_phone(phone))
     membership = members.of_user(user) if user else None
     if membership is None or not members.is_valid(membership, now):
         raise InvalidInput(fields={"phone": _l("No active member has this mobile number.")})
@@ -533,7 +533,7 @@ def campaign_totals() -> list[CampaignTotal]:
 
 
 def merchant_totals() -> list[MerchantTotal]:
-    live = case((_LIVE, 1), else_=0)
+    live = case((Redemption.id.is_not(None) & _LIVE, 1), else_=0)  # the outer join's empty row is no redemption
     rows = db.session.execute(
         select(Merchant, func.coalesce(func.sum(live), 0),
                func.coalesce(func.sum(live * Redemption.bill_fen), 0),

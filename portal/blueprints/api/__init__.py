@@ -1,3 +1,4 @@
+from portal.blueprints.api import benefits  # noqa: F401 — the terminal API's routes, on the same blueprint
 from portal.blueprints.api.routes import bp
 
 __all__ = ["bp"]

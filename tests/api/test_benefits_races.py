@@ -1,0 +1,153 @@
+"""Races against a real server (gunicorn, 4 processes × 4 threads) with real concurrent clients, each on its
+own connection: "once" and "never oversold" must hold in the database, not in one process's memory.
+
+Run on SQLite by default and on PostgreSQL with PORTAL_TEST_DATABASE_URL (scripts/pg.sh)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import threading
+import urllib.parse
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.forms import new_form_token
+from portal.models import Campaign, Redemption, Voucher
+from tests.conftest import PASSWORD
+
+CSRF = re.compile(r"hx-headers='([^']+)'")
+
+
+class Client:
+    """A browser or a till: cookies kept, a new connection for every request (as a phone on a flaky
+    network would have it), so every request is its own TCP connection to the server."""
+
+    def __init__(self, server, api_key: str | None = None):
+        self.server, self.cookies, self.api_key = server, {}, api_key
+
+    def connect(self) -> http.client.HTTPConnection:
+        conn = http.client.HTTPConnection(self.server.host, self.server.port, timeout=60)
+        conn.connect()
+        return conn
+
+    def send(self, method: str, path: str, *, form: dict | None = None, body: dict | None = None,
+             headers: dict | None = None, conn: http.client.HTTPConnection | None = None) -> tuple[int, dict, str]:
+        headers = {"Host": "127.0.0.1", "Connection": "close", **(headers or {})}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if self.api_key:
+            headers["X-API-Key"] = self.api_key
+        data = None
+        if form is not None:
+            data, headers["Content-Type"] = urllib.parse.urlencode(form), "application/x-www-form-urlencoded"
+        elif body is not None:
+            data, headers["Content-Type"] = json.dumps(body), "application/json"
+        conn = conn or self.connect()
+        try:
+            conn.request(method, path, body=data, headers=headers)
+            response = conn.getresponse()
+            text = response.read().decode()
+        finally:
+            conn.close()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            self.cookies[name] = rest.split(";", 1)[0]
+        return response.status, dict(response.headers), text
+
+    def csrf(self, path: str) -> str:
+        status, _, html = self.send("GET", path)
+        assert status == 200, (path, status)
+        return json.loads(CSRF.search(html).group(1))["X-CSRFToken"]
+
+    def login(self, phone: str) -> None:
+        status, _, _ = self.send("POST", "/login", form={"phone": phone, "password": PASSWORD,
+                                                          "csrf_token": self.csrf("/login")})
+        assert status == 303, status
+
+
+def at_once(count: int, run) -> list:
+    """`run(n, barrier)` for n in 0…count-1, each in its own thread; the threads pass the barrier together.
+    Their results, in order."""
+    barrier = threading.Barrier(count, timeout=60)
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(lambda n: run(n, barrier), range(count)))
+
+
+def count_rows(app, model, *where) -> int:
+    with app.app_context():
+        n = db.session.scalar(select(func.count()).select_from(model).where(*where))
+        db.session.remove()
+        return n
+
+
+def test_fifty_tills_redeem_one_voucher_at_once_one_wins(app, live_portal, make_merchant, make_member,
+                                                         make_campaign, issue):
+    merchants = [make_merchant() for _ in range(5)]  # five restaurants' tills, ten requests each
+    code = issue(make_member(), make_campaign())[0]
+
+    def redeem(n, barrier):
+        till = Client(live_portal, merchants[n % 5].key)
+        conn = till.connect()  # connected before the start, so the requests leave together
+        barrier.wait()
+        status, _, text = till.send("POST", f"/api/v1/vouchers/{code}/redeem", body={"bill_fen": 2000}, conn=conn)
+        return status, json.loads(text)
+
+    answers = at_once(50, redeem)
+    assert Counter(status for status, _ in answers) == {201: 1, 409: 49}, Counter(s for s, _ in answers)
+    assert all("already used on" in body["error"]["message"] for status, body in answers if status == 409)
+    assert count_rows(app, Redemption) == 1
+    assert count_rows(app, Redemption, Redemption.undone_at.is_(None)) == 1
+
+
+def test_the_same_idempotency_key_ten_times_at_once_makes_one_redemption(app, live_portal, make_merchant,
+                                                                         make_member, make_campaign, issue):
+    merchant = make_merchant()
+    code = issue(make_member(), make_campaign())[0]
+
+    def retry(_, barrier):
+        till = Client(live_portal, merchant.key)
+        conn = till.connect()
+        barrier.wait()
+        status, headers, text = till.send("POST", f"/api/v1/vouchers/{code}/redeem", body={"bill_fen": 2000},
+                                          headers={"Idempotency-Key": "till-1-sale-42"}, conn=conn)
+        return status, headers, json.loads(text)
+
+    answers = at_once(10, retry)
+    assert sorted(status for status, _, _ in answers) == [200] * 9 + [201], [b for _, _, b in answers]
+    assert len({body["id"] for _, _, body in answers}) == 1
+    assert all(h.get("Idempotent-Replayed") == "true" for status, h, _ in answers if status == 200)
+    assert count_rows(app, Redemption) == 1
+
+
+def test_a_thousand_claims_on_a_stock_of_a_hundred_issue_exactly_a_hundred(app, live_portal, make_member,
+                                                                           make_campaign):
+    campaign = make_campaign(amount_fen=199, stock=100, per_member=100)
+    members = [make_member() for _ in range(50)]
+    browsers = [Client(live_portal) for _ in members]
+    for browser, member in zip(browsers, members, strict=True):
+        browser.login(member.phone)
+    csrf = [browser.csrf("/member/campaigns") for browser in browsers]
+    with app.test_request_context():
+        tokens = [[new_form_token() for _ in range(20)] for _ in members]  # each claim form's one-time token
+
+    def claims(n: int, barrier) -> list[int]:
+        browser, statuses = browsers[n], []
+        barrier.wait()
+        for token in tokens[n]:
+            status, _, _ = browser.send("POST", f"/member/campaigns/{campaign.id}/claim",
+                                        form={"csrf_token": csrf[n], "token": token})
+            statuses.append(status)
+        return statuses
+
+    answers = [status for statuses in at_once(len(members), claims) for status in statuses]
+    assert len(answers) == 1000
+    assert Counter(answers) == {303: 100, 409: 900}, Counter(answers)
+    assert count_rows(app, Voucher) == 100
+    with app.app_context():
+        assert db.session.get(Campaign, campaign.id).issued == 100
+        db.session.remove()

@@ -4,9 +4,10 @@ The table below is the review point: adding a route without a declaration, or wi
 listed here, fails the suite.
 """
 
-from portal.access import API_KEY, PUBLIC, SIGNED_IN
+from portal.access import API_KEY, MERCHANT_KEY, PUBLIC, SIGNED_IN
 from portal.models import Role
-from tests.conftest import csrf_token, login
+from portal.services import merchants
+from tests.conftest import NOW, csrf_token, login
 
 EXPECTED = {
     "pages.home": PUBLIC,
@@ -39,10 +40,34 @@ EXPECTED = {
     "stations.admin": frozenset({Role.ADMIN}),
     "stations.export_csv": frozenset({Role.ADMIN}),
     "stations.export_geojson": frozenset({Role.ADMIN}),
+    "benefits.index": frozenset({Role.ADMIN}),
+    "benefits.totals_csv": frozenset({Role.ADMIN}),
+    "benefits.roster": frozenset({Role.ADMIN}),
+    "benefits.pending": frozenset({Role.ADMIN}),
+    "benefits.decide": frozenset({Role.ADMIN}),
+    "benefits.new_campaign": frozenset({Role.ADMIN}),
+    "benefits.stop": frozenset({Role.ADMIN}),
+    "merchants.index": PUBLIC,
+    "merchants.detail": PUBLIC,
+    # The counter: a merchant's staff only, and only their own merchant's redemptions and offers (404 otherwise).
+    "merchants.counter": frozenset({Role.MERCHANT}),
+    "merchants.checkout": frozenset({Role.MERCHANT}),
+    "merchants.redeem": frozenset({Role.MERCHANT}),
+    "merchants.receipt": frozenset({Role.MERCHANT}),
+    "merchants.undo": frozenset({Role.MERCHANT}),
+    "merchants.offers": frozenset({Role.MERCHANT}),
+    "merchants.end_offer": frozenset({Role.MERCHANT}),
     "api.nearby": PUBLIC,
     "api.station": PUBLIC,
     "api.all_stations": PUBLIC,
     "members.index": PUBLIC,
+    "members.signup": PUBLIC,
+    # A member's own card, wallet and campaigns; a member account without a membership sees why not.
+    "members.card": frozenset({Role.MEMBER}),
+    "members.code": frozenset({Role.MEMBER}),
+    "members.wallet": frozenset({Role.MEMBER}),
+    "members.campaigns": frozenset({Role.MEMBER}),
+    "members.claim": frozenset({Role.MEMBER}),
     "staff.index": frozenset({Role.STAFF, Role.ADMIN}),
     "staff.ticket": frozenset({Role.STAFF, Role.ADMIN}),
     "staff.attachment": frozenset({Role.STAFF, Role.ADMIN}),
@@ -54,6 +79,11 @@ EXPECTED = {
     "open311.requests": PUBLIC,
     "open311.request_detail": PUBLIC,
     "open311.create_request": API_KEY,
+    # Merchants' tills, by the merchant's terminal key; another merchant's redemption is a 404.
+    "api.verify_member": MERCHANT_KEY,
+    "api.redeem_voucher": MERCHANT_KEY,
+    "api.redemption": MERCHANT_KEY,
+    "api.undo_redemption": MERCHANT_KEY,
 }
 FRAMEWORK = {"static"}  # Flask's own static files: public by nature
 QUERY = {"api.nearby": "?lat=23.13&lng=113.33"}  # what a route needs to answer 200 at all
@@ -95,6 +125,10 @@ def test_anonymous_visitors_reach_public_pages_and_are_sent_to_sign_in_elsewhere
 def test_each_role_reaches_exactly_what_it_is_allowed(app, make_user):
     for role in Role:
         user = make_user(role, region="4401" if role is Role.STAFF else None)
+        if role is Role.MERCHANT:  # the counter's pages answer 404 to a merchant account no merchant employs
+            with app.app_context():
+                merchant, _ = merchants.create(name="测试商户", lat=23.13, lng=113.33, category="catering", now=NOW)
+                merchants.add_staff(merchant.id, user.phone, NOW)
         client = app.test_client()
         assert login(client, user.phone).status_code == 303
         for rule in _get_rules(app):
@@ -107,3 +141,18 @@ def test_signed_in_posts_refuse_anonymous_visitors(client):
     token = csrf_token(client)
     response = client.post("/logout", headers={"X-CSRFToken": token})
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_merchant_key_endpoints_refuse_requests_without_a_valid_key(app, client, login_as):
+    """A signed-in session is no substitute for a till's key: these endpoints read no cookie at all."""
+    login_as("merchant")
+    adapter = app.url_map.bind("localhost")
+    for rule in app.url_map.iter_rules():
+        if EXPECTED.get(rule.endpoint) != MERCHANT_KEY:
+            continue
+        url = adapter.build(rule.endpoint, dict.fromkeys(rule.arguments, "1"))
+        method = "POST" if "POST" in rule.methods else "GET"
+        for headers in ({}, {"X-API-Key": "wspm_wrong"}, {"Authorization": "Bearer wspm_wrong"}):
+            response = client.open(url, method=method, json={}, headers=headers)
+            assert response.status_code == 401, f"{method} {url} {headers}: {response.status_code}"
+            assert response.json["error"]["status"] == 401

@@ -1,20 +1,40 @@
 """Realistic, clearly fictional demo data for `make run`. Loading twice changes nothing.
 
 Regions, one account per role along a union chain, and grievance tickets in every state of the workflow
-(taken there through the real services). Later capabilities add their own records here.
+(taken there through the real services). Later capabilities add their own records here: rest stations, and the
+member benefits (merchants near the stations, a roster, campaigns, and the demo member's vouchers and savings).
 """
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
+from portal.database import begin_write
 from portal.extensions import db
-from portal.models import Channel, Kind, Rating, Region, Role, Station, StationKind, Ticket
-from portal.services import regions, stations, supervision, tickets, users
+from portal.models import (
+    BenefitEvent,
+    Channel,
+    Kind,
+    LimitPeriod,
+    Membership,
+    MembershipStatus,
+    Merchant,
+    MerchantCategory,
+    OfferKind,
+    Rating,
+    Region,
+    Role,
+    Station,
+    StationKind,
+    Ticket,
+)
+from portal.services import benefits, members, merchants, regions, stations, supervision, tickets, users
+from portal.services.sla import SHANGHAI, local_date
 
 # Known to anyone who reads the README, hence refused outside development.
 DEMO_PASSWORD = "Demo-Portal-2026"  # noqa: S105 — published on purpose, for demos only
@@ -49,6 +69,7 @@ class DemoResult:
     tickets_created: int = 0
     sample: tuple[str, str] | None = None  # (ticket number, query code) to try tracking with
     stations_created: int = 0
+    benefits: BenefitsDemo | None = None  # None: the benefits were loaded before
 
 
 # Fictional requests, each taken through the real workflow to a different state. Steps name the staff
@@ -188,6 +209,192 @@ def _load_stations(now: datetime) -> int:
     return made
 
 
+# Member benefits. Partner merchants (fictional "某某" names, like the stations' hosts), each placed a walk away
+# from a demo station: (station external_id, or a district where the first demo station is taken), metres, bearing.
+@dataclass(frozen=True)
+class DemoMerchant:
+    name: str
+    category: MerchantCategory
+    near: str
+    metres: int
+    bearing: int  # degrees clockwise from north
+    street: str
+    offers: tuple[tuple, ...]  # (title, kind, percent or fen off, cap, min spend, per day, per month, terms)
+
+
+PCT, FIX = OfferKind.PERCENT, OfferKind.FIXED
+CASHIER_PHONE = "19900000301"
+MEMBER_NUMBER = "GZ2024000123"  # the demo member's line on the roster
+PENDING = ("19900000102", "GZ2025000888", "王小红")  # a sign-up with a number the roster lacks
+SUMMER, CINEMA, FUEL = "夏季清凉券", "一元观影", "国庆加油券"
+DEMO_MERCHANTS = [
+    DemoMerchant("某某肠粉店（石牌店）", MerchantCategory.CATERING, "demo-0", 250, 40, "天河区石牌街道某某路18号", (
+        ("会员九折", PCT, 10, 2000, 0, 1, 0, "每位会员每天限用一次，最多优惠 20 元；不与店内其他优惠同享。"),
+        ("满 30 减 5", FIX, 500, 0, 3000, 0, 0, "堂食、外带均可。"))),
+    DemoMerchant("某某快餐（岗顶店）", MerchantCategory.CATERING, "demo-1", 400, 120, "天河区石牌街道某某大街66号", (
+        ("骑手套餐立减 3 元", FIX, 300, 0, 1500, 1, 0, "外卖骑手、快递员出示会员卡，每天一次。"),)),
+    DemoMerchant("某某加油站（天河北）", MerchantCategory.FUEL, "demo-0", 700, 300, "天河区天河北路某某号", (
+        ("加油满 200 减 10", FIX, 1000, 0, 20000, 1, 0, "仅限汽油、柴油；每位会员每天一次。"),
+        ("洗车九折", PCT, 10, 0, 0, 0, 4, "每月最多四次。"))),
+    DemoMerchant("某某影城（天河城店）", MerchantCategory.CINEMA, "demo-1", 600, 250, "天河区天河路某某广场5楼", (
+        ("会员观影八折", PCT, 20, 1500, 0, 2, 0, "每天最多两张，每张最多优惠 15 元；特殊场次除外。"),)),
+    DemoMerchant("某某便利店（石牌西）", MerchantCategory.SHOPPING, "demo-0", 150, 180, "天河区石牌西路某某号", (
+        ("满 50 减 5", FIX, 500, 0, 5000, 1, 0, "烟酒、充值卡除外；每天一次。"),)),
+    DemoMerchant("某某大药房（石牌东）", MerchantCategory.HEALTH, "demo-1", 200, 10, "天河区石牌东路某某号", (
+        ("药品九五折", PCT, 5, 0, 0, 0, 0, "处方药、医保结算除外。"),)),
+    DemoMerchant("某某电动车维修（石牌店）", MerchantCategory.SERVICES, "demo-0", 500, 90, "天河区石牌街道某某巷3号", (
+        ("补胎换胎立减 10 元", FIX, 1000, 0, 3000, 1, 0, "电动车、摩托车均可。"),
+        ("工时费八折", PCT, 20, 3000, 0, 0, 0, "配件按原价，工时费最多优惠 30 元。"))),
+    DemoMerchant("某某换电站（天河）", MerchantCategory.TRANSPORT, "440106", 300, 150, "天河区某某路换电服务点", (
+        ("换电月卡立减 20 元", FIX, 2000, 0, 10000, 0, 1, "每月限购一张。"),)),
+    DemoMerchant("某某凉茶铺（北京路）", MerchantCategory.CATERING, "440104", 300, 200, "越秀区北京街道某某路12号", (
+        ("凉茶八五折", PCT, 15, 0, 0, 0, 0, "店内饮品均可。"),)),
+    DemoMerchant("某某电动车租赁（越秀）", MerchantCategory.TRANSPORT, "440104", 650, 330, "越秀区某某路88号", (
+        ("月租立减 30 元", FIX, 3000, 0, 20000, 0, 1, "新就业形态劳动者专享，每月一次。"),)),
+    DemoMerchant("某某电影院（江南西）", MerchantCategory.CINEMA, "440105", 500, 60, "海珠区江南西路某某号", (
+        ("工作日观影立减 10 元", FIX, 1000, 0, 3000, 0, 4, "周一至周五可用，每月最多四次。"),)),
+    DemoMerchant("某某超市（上下九）", MerchantCategory.SHOPPING, "440103", 350, 90, "荔湾区上下九步行街某某号", (
+        ("会员日九五折", PCT, 5, 5000, 0, 1, 0, "每天一次，最多优惠 50 元。"),)),
+]
+UNIONS = ("广州市天河区石牌街道总工会", "广州市天河区新就业形态劳动者联合工会", "广州市越秀区北京街道总工会",
+          "广州市海珠区环卫工人联合工会", "广州市快递行业工会联合会")
+ROSTER_NAMES = ("张伟", "王芳", "刘洋", "陈静", "杨帆", "赵磊", "黄丽", "周强", "吴敏", "徐军", "孙燕", "胡斌",
+                "朱琳", "高峰", "林晓红", "何勇", "郭婷", "马超", "罗佳", "梁志明", "宋雪", "郑凯", "李建国", "谢华",
+                "韩梅", "唐亮", "冯雨", "曹阳", "彭丹", "邓海")  # 李建国, the 23rd, is the demo member: GZ2024000123
+ROSTER_TAGS = ("delivery", "courier", "sanitation", "construction", "driver", "domestic", "security", "factory",
+               "delivery", "other")
+
+
+@dataclass(frozen=True)
+class BenefitsDemo:
+    merchants: int
+    offers: int
+    roster: int
+    campaigns: int
+    vouchers: int
+    pending_phone: str
+
+
+def _beijing(day: date, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), SHANGHAI)
+
+
+def _walk(lat: float, lng: float, metres: int, bearing: int) -> tuple[float, float]:
+    """The point `metres` away in direction `bearing` (a flat approximation, well within 1 % at these distances)."""
+    rad, metres_per_degree = math.radians(bearing), 111_320
+    return (lat + metres * math.cos(rad) / metres_per_degree,
+            lng + metres * math.sin(rad) / (metres_per_degree * math.cos(math.radians(lat))))
+
+
+def _anchor(near: str) -> Station | None:
+    """A demo station by external_id, or the first demo station in a district other than the manager's two."""
+    query = select(Station).where(Station.external_id.like("demo-%")).order_by(Station.id)
+    if near.startswith("demo-"):
+        return db.session.scalar(query.where(Station.external_id == near))
+    return db.session.scalar(query.where(Station.region_code.like(f"{near}%"),
+                                         Station.external_id.not_in(["demo-0", "demo-1"])).limit(1))
+
+
+def _load_merchants(now: datetime, today: date) -> tuple[list[Merchant], int]:
+    made, offers = [], 0
+    home = _anchor("demo-0")
+    for n, m in enumerate(DEMO_MERCHANTS):
+        station = _anchor(m.near) or home
+        lat, lng = _walk(station.lat, station.lng, m.metres, m.bearing) if station else (23.1353, 113.3340)
+        merchant, _key = merchants.create(name=m.name, lat=lat, lng=lng, category=m.category, now=now,
+                                          address=f"广州市{m.street}", phone=f"020-0001{n:04d}",
+                                          description="工会会员出示电子会员卡即可享受以下优惠。")
+        for title, kind, off, cap, min_spend, per_day, per_month, terms in m.offers:
+            merchants.add_offer(merchant, merchants.OfferData(
+                title=title, kind=kind, percent_off=off if kind is PCT else 0, amount_fen=off if kind is FIX else 0,
+                max_saving_fen=cap, min_spend_fen=min_spend, per_day=per_day, per_month=per_month,
+                starts_on=today - timedelta(days=90), terms=terms), now)
+            offers += 1
+        made.append(merchant)
+    return made, offers
+
+
+def _load_roster(admin, now: datetime, today: date) -> int:
+    """Thirty members through the roster import, the demo member among them and bound to the demo account (as
+    signing up with the number would have done)."""
+    until = date(max(2027, today.year + 1), 12, 31).isoformat()
+    rows = [(n + 2, {"number": f"GZ2024000{101 + n}", "name": name, "union": UNIONS[n % len(UNIONS)],
+                     "occupation": ROSTER_TAGS[n % len(ROSTER_TAGS)],
+                     "member_since": date(2018 + n % 7, 1 + n % 12, 1 + n % 28).isoformat(), "valid_until": until})
+            for n, name in enumerate(ROSTER_NAMES)]
+    next(r for _, r in rows if r["number"] == MEMBER_NUMBER)["occupation"] = "delivery"  # the cooling vouchers' riders
+    report = members.import_roster(rows, admin, now)
+    if not report.ok:
+        raise RuntimeError(f"the demo roster is refused: {report.problems}")
+    user = users.find_user(next(a.phone for a in ACCOUNTS if a.role is Role.MEMBER))
+    begin_write()
+    membership = db.session.scalar(select(Membership).where(Membership.number == MEMBER_NUMBER))
+    membership.user_id, membership.status, membership.decided_at = user.id, MembershipStatus.ACTIVE, now
+    db.session.add(BenefitEvent(at=now, action="signed_up", actor_id=user.id, membership_id=membership.id,
+                                detail="demo"))
+    db.session.commit()
+    phone, number, name = PENDING
+    pending = members.sign_up(phone=phone, password=DEMO_PASSWORD, number=number, name=name, now=now)
+    begin_write()
+    pending.user.name = f"演示·待审核会员 {name}"
+    db.session.commit()
+    return report.added
+
+
+def _load_campaigns(admin, now: datetime, today: date) -> dict[str, int]:
+    """Windows relative to today, so the demo works whenever it is loaded; the fuel campaign is over."""
+    data = [
+        benefits.CampaignData(name=SUMMER, amount_fen=199, stock=5_000, tag="delivery",
+                              category=MerchantCategory.CATERING, per_member=1, limit_period=LimitPeriod.DAY,
+                              voucher_days=1, starts_at=_beijing(today - timedelta(days=30)),
+                              ends_at=_beijing(today + timedelta(days=61)),
+                              description="为高温下奔波的外卖骑手送清凉：每天可领一张 1.99 元餐饮券，当天有效。"),
+        benefits.CampaignData(name=CINEMA, amount_fen=3_000, min_spend_fen=3_100, stock=500, per_member=2,
+                              category=MerchantCategory.CINEMA, starts_at=_beijing(today - timedelta(days=7)),
+                              ends_at=_beijing(today + timedelta(days=46)),
+                              description="工会会员一元看电影：票价 31 元以内的影片，立减 30 元，每人两张。"),
+        benefits.CampaignData(name=FUEL, amount_fen=2_000, min_spend_fen=20_000, stock=1_000, per_member=1,
+                              category=MerchantCategory.FUEL, starts_at=_beijing(today - timedelta(days=60)),
+                              ends_at=_beijing(today - timedelta(days=29)),
+                              description="国庆假期加油满 200 元减 20 元，活动已结束。"),
+    ]
+    return {d.name: benefits.create_campaign(d, now, admin).id for d in data}
+
+
+def _load_vouchers(places: list[Merchant], campaigns: dict[str, int], now: datetime, today: date) -> int:
+    """The demo member's wallet: two vouchers to use, one used yesterday (with an offer, so the saving shows both),
+    one expired unused; and a fuel offer used last week."""
+    member = members.of_user(users.find_user(next(a.phone for a in ACCOUNTS if a.role is Role.MEMBER)))
+    cashier = users.find_user(CASHIER_PHONE)
+    eatery, station = places[0], next(p for p in places if p.category is MerchantCategory.FUEL)
+    benefits.claim(member, campaigns[FUEL], _beijing(today - timedelta(days=55), 10))  # never used: expired
+    lunch = _beijing(today - timedelta(days=1), 12, 10)
+    used = benefits.claim(member, campaigns[SUMMER], lunch)
+    benefits.redeem(eatery, benefits.Sale(bill_fen=2_600, voucher_code=used.code, membership_id=member.id,
+                                          offer_id=merchants.live_offers(eatery.id, lunch)[0].id),
+                    lunch + timedelta(minutes=15), staff=cashier)
+    refuel = _beijing(today - timedelta(days=6), 8, 30)
+    benefits.redeem(station, benefits.Sale(bill_fen=25_000, membership_id=member.id,
+                                           offer_id=merchants.live_offers(station.id, refuel)[0].id),
+                    refuel, staff=None, channel="till")
+    benefits.claim(member, campaigns[SUMMER], now)
+    benefits.claim(member, campaigns[CINEMA], now)
+    return 4
+
+
+def _load_benefits(now: datetime) -> BenefitsDemo | None:
+    """Merchants, the roster, campaigns and the demo member's vouchers; nothing when the merchants exist already."""
+    if db.session.scalar(select(Merchant.id).where(Merchant.name == DEMO_MERCHANTS[0].name).limit(1)) is not None:
+        return None
+    today, admin = local_date(now), users.find_user(next(a.phone for a in ACCOUNTS if a.role is Role.ADMIN))
+    places, offers = _load_merchants(now, today)
+    merchants.add_staff(places[0].id, CASHIER_PHONE, now)
+    roster = _load_roster(admin, now, today)
+    campaigns = _load_campaigns(admin, now, today)
+    vouchers = _load_vouchers(places, campaigns, now, today)
+    return BenefitsDemo(len(places), offers, roster, len(campaigns), vouchers, PENDING[0])
+
+
 def load(now: datetime, provinces: list[str]) -> DemoResult:
     created_regions = 0
     if db.session.scalar(select(Region.code).limit(1)) is None:
@@ -201,4 +408,4 @@ def load(now: datetime, provinces: list[str]) -> DemoResult:
         accounts.append((account, not exists))
     count, sample = _load_tickets(now)
     supervision.sweep(now)
-    return DemoResult(created_regions, accounts, count, sample, _load_stations(now))
+    return DemoResult(created_regions, accounts, count, sample, _load_stations(now), _load_benefits(now))

@@ -296,7 +296,7 @@ def savings(membership: Membership) -> int:
 
 def history(membership: Membership, limit: int = 20) -> list[Redemption]:
     return list(db.session.scalars(select(Redemption).where(Redemption.membership_id == membership.id)
-                                   .order_by(Redemption.id.desc()).limit(limit)))
+                                   .order_by(Redemption.created_at.desc(), Redemption.id.desc()).limit(limit)))
 
 
 # ------------------------------------------------------------------------------------------ redemption

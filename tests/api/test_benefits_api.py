@@ -19,6 +19,8 @@ API = "/api/v1"
 
 
 def call(client, path: str, key: str | None, body=None, method: str = "POST", **headers):
+    """The till asks for English messages (the API answers in Chinese unless asked otherwise)."""
+    headers.setdefault("Accept-Language", "en")
     if key is not None:
         headers["X-API-Key"] = key
     return client.open(f"{API}{path}", method=method, json=body, headers=headers)
@@ -55,7 +57,8 @@ def shop(make_merchant, make_member, make_campaign, issue):
 def test_a_missing_or_unknown_key_is_401_and_changes_nothing(app, client, shop, headers):
     _, _, _, codes = shop
     before = snapshot(app)
-    response = client.post(f"{API}/vouchers/{codes[0]}/redeem", json={"bill_fen": 3000}, headers=headers)
+    response = client.post(f"{API}/vouchers/{codes[0]}/redeem", json={"bill_fen": 3000},
+                           headers={**headers, "Accept-Language": "en"})
     assert response.status_code == 401
     error = response.json["error"]
     assert error["status"] == 401 and "key" in error["message"] and error["request_id"]
@@ -157,7 +160,7 @@ def test_a_token_replayed_after_its_60_seconds_fails(app, shop, ctx):
     shown = now()
     token = members.card_token(db.session.get(Membership, member.id), shown)
     assert members.read_card(token, shown + timedelta(seconds=59)).id == member.id
-    with pytest.raises(NotRedeemable, match="expired"):
+    with pytest.raises(NotRedeemable, match="已过期"):
         members.read_card(token, shown + timedelta(seconds=61))
 
 
@@ -366,7 +369,7 @@ def test_a_member_not_eligible_is_refused_and_nothing_changes(app, make_member, 
     campaign = make_campaign(tag="delivery")
     before = snapshot(app)
     with app.app_context():
-        with pytest.raises(PermissionDenied, match="only"):
+        with pytest.raises(PermissionDenied, match="仅限"):
             benefits.claim(db.session.get(Membership, member.id), campaign.id, now())
         db.session.remove()
     assert snapshot(app) == before
@@ -382,7 +385,7 @@ def test_over_the_per_member_limit_is_409_and_nothing_changes(app, make_member, 
         db.session.remove()
     before = snapshot(app)
     with app.app_context():
-        with pytest.raises(Conflict, match="all the vouchers you may"):
+        with pytest.raises(Conflict, match="已领满"):
             benefits.claim(db.session.get(Membership, member.id), campaign.id, now())
         db.session.remove()
     assert snapshot(app) == before

@@ -37,7 +37,7 @@ class Client:
 
     def send(self, method: str, path: str, *, form: dict | None = None, body: dict | None = None,
              headers: dict | None = None, conn: http.client.HTTPConnection | None = None) -> tuple[int, dict, str]:
-        headers = {"Host": "127.0.0.1", "Connection": "close", **(headers or {})}
+        headers = {"Host": "127.0.0.1", "Connection": "close", "Accept-Language": "en", **(headers or {})}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if self.api_key:

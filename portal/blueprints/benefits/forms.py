@@ -95,7 +95,7 @@ def _beijing(moment: datetime | None) -> datetime | None:
 
 
 class CampaignForm(Form):
-    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name.")), Length(max=64)])
+    name = StringField(_l("Campaign name"), validators=[DataRequired(_l("Enter a name.")), Length(max=64)])
     description = TextAreaField(_l("Description (optional)"), validators=[Length(max=2000)])
     amount = StringField(_l("Face value of each voucher (yuan)"), validators=[
         DataRequired(_l("Enter the face value.")), Length(max=20)])

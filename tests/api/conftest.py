@@ -7,13 +7,10 @@ The terminal API reads the real clock, so data for it is made relative to `datet
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from pathlib import Path
@@ -25,6 +22,7 @@ from portal.extensions import db
 from portal.models import MerchantCategory
 from portal.services import benefits, members, merchants
 from tests.conftest import PASSWORD, config_for
+from tests.live import free_port, status_of
 
 REPO = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_S = 30
@@ -109,20 +107,7 @@ def issue(app):
 
 # --------------------------------------------------------------------------------------------- server
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
-
-def _status(url: str) -> int | None:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 — our own http://127.0.0.1
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-    except OSError:
-        return None
 
 
 @pytest.fixture(scope="session")
@@ -132,7 +117,7 @@ def live_portal(app, database_url, tmp_path_factory):
     and `_clean` empties it after each test as usual. Rate limits are lifted: the clients are all 127.0.0.1."""
     config = config_for(database_url)
     log_path = tmp_path_factory.mktemp("live-api") / "gunicorn.log"
-    port = _free_port()
+    port = free_port()
     env = os.environ | {
         "PORTAL_ENVIRONMENT": "development", "PORTAL_SECRET_KEY": config["SECRET_KEY"],
         "PORTAL_DATABASE_URL": database_url, "PORTAL_PASSWORD_HASH_METHOD": config["PASSWORD_HASH_METHOD"],
@@ -147,7 +132,7 @@ def live_portal(app, database_url, tmp_path_factory):
             cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while _status(f"http://127.0.0.1:{port}/healthz") != 200:
+        while status_of(f"http://127.0.0.1:{port}/healthz") != 200:
             if server.poll() is not None or time.monotonic() > deadline:
                 state = f"exited with {server.returncode}" if server.poll() is not None else "did not answer"
                 pytest.fail(f"gunicorn {state} within {STARTUP_TIMEOUT_S} s; its output:\n"

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 import weakref
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+
+from tests.live import free_port, status_of
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
@@ -40,10 +39,6 @@ _without_javascript: weakref.WeakSet[BrowserContext] = weakref.WeakSet()
 
 # ---------------------------------------------------------------------------------------------- server
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _ensure_translations(env: dict[str, str]) -> None:
@@ -56,15 +51,6 @@ def _ensure_translations(env: dict[str, str]) -> None:
                            cwd=REPO, env=env, check=True, capture_output=True)
             return
 
-
-def _get_status(url: str) -> int | None:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 — our own http://127.0.0.1
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-    except OSError:
-        return None
 
 
 @pytest.fixture(scope="session")
@@ -88,7 +74,7 @@ def live_server(tmp_path_factory):
             pytest.fail(f"flask {' '.join(command)} failed ({error.returncode}):\n{error.stdout}{error.stderr}",
                         pytrace=False)
 
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     log_path = tmp / "gunicorn.log"
     # --no-control-socket: gunicorn's default control socket is one shared path in $HOME, which this
@@ -101,7 +87,7 @@ def live_server(tmp_path_factory):
         )
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while _get_status(f"{base_url}/healthz") != 200:
+        while status_of(f"{base_url}/healthz") != 200:
             if server.poll() is not None or time.monotonic() > deadline:
                 state = f"exited with {server.returncode}" if server.poll() is not None else "did not answer"
                 pytest.fail(f"gunicorn {state} within {STARTUP_TIMEOUT_S} s; its output:\n"

@@ -11,7 +11,19 @@ from flask.cli import AppGroup
 from portal.auth import utcnow
 from portal.errors import DomainError, NotFound
 from portal.models import LimitPeriod, MerchantCategory, Role
-from portal.services import benefits, demo, members, merchants, open311, regions, stations, supervision, tickets, users
+from portal.services import (
+    benefits,
+    demo,
+    members,
+    merchants,
+    open311,
+    regions,
+    stations,
+    stats,
+    supervision,
+    tickets,
+    users,
+)
 from portal.services.sla import SHANGHAI
 
 regions_cli = AppGroup("regions", help="The administrative region (jurisdiction) tree.")
@@ -23,6 +35,7 @@ stations_cli = AppGroup("stations", help="Rest stations.")
 merchants_cli = AppGroup("merchants", help="Partner merchants of the member benefits, and their tills' keys.")
 campaigns_cli = AppGroup("campaigns", help="Subsidy voucher campaigns.")
 vouchers_cli = AppGroup("vouchers", help="Subsidy vouchers.")
+stats_cli = AppGroup("stats", help="The dashboard's rollups.")
 
 
 def _fail(error: DomainError) -> None:
@@ -116,6 +129,14 @@ def apikey_create_command(name: str) -> None:
 def recount_command() -> None:
     """Rebuild the per-union status counts from the tickets (after a bulk import, or to check them)."""
     click.echo(f"ticket counts rebuilt: {tickets.recount()} rows")
+
+
+@stats_cli.command("rebuild")
+def stats_rebuild_command() -> None:
+    """Recompute the dashboard's rollups from the tickets and the ledger (after an upgrade or a bulk import)."""
+    started = datetime.now()
+    cells = stats.rebuild(utcnow())
+    click.echo(f"dashboard rollups rebuilt: {cells} cells in {(datetime.now() - started).total_seconds():.1f} s")
 
 
 @stations_cli.command("manager")
@@ -244,5 +265,5 @@ def vouchers_issue_command(phone: str, campaign_name: str, count: int) -> None:
 
 def register(app: Flask) -> None:
     for group in (regions_cli, users_cli, demo_cli, tickets_cli, apikeys_cli, stations_cli, merchants_cli,
-                  campaigns_cli, vouchers_cli):
+                  campaigns_cli, vouchers_cli, stats_cli):
         app.cli.add_command(group)

@@ -18,6 +18,7 @@ from portal.models.benefit import (
 from portal.models.channel import ApiChannel
 from portal.models.region import Region, RegionLevel
 from portal.models.station import Station, StationChange, StationKind, StationManager, StationReport
+from portal.models.stats import StatCell
 from portal.models.ticket import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
@@ -63,6 +64,7 @@ __all__ = [
     "Region",
     "RegionLevel",
     "Role",
+    "StatCell",
     "Station",
     "StationChange",
     "StationKind",

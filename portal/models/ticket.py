@@ -102,6 +102,10 @@ class Ticket(db.Model):
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # For the dashboard: when it was first sent down a level, and when the worker's current answer was given
+    # (cleared when the case is reopened), so "dispatched" and "answered on time" are read from the row.
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     events: Mapped[list[TicketEvent]] = relationship(order_by="TicketEvent.id", back_populates="ticket")

@@ -17,7 +17,7 @@ from portal.errors import InvalidInput, PermissionDenied
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
 from portal.models import Channel, Kind, LedgerEntry, Role, User
-from portal.services import regions, taxonomy, tickets
+from portal.services import regions, stats, taxonomy, tickets
 
 CHANNELS = (Channel.HOTLINE, Channel.VISIT, Channel.MAILBOX)
 
@@ -72,6 +72,7 @@ def log(user: User, contact: Contact, token: str, now: datetime) -> Logged:
                         kind=contact.kind, category=contact.category, summary=contact.summary.strip(),
                         answer=contact.answer.strip(), ticket_id=receipt.ticket.id if receipt else None, token=token)
     db.session.add(entry)
+    stats.contact_logged(entry)
     try:
         db.session.commit()
     except IntegrityError:  # the same form, posted twice at once

@@ -41,7 +41,7 @@ from portal.models import (
     TicketEvent,
     User,
 )
-from portal.services import evidence, regions, sla, taxonomy
+from portal.services import evidence, regions, sla, stats, taxonomy
 from portal.services.users import normalise_phone
 
 MAX_DESCRIPTION = 4000
@@ -232,6 +232,7 @@ def _new_ticket(sub: Submission, token: str, code: str, now: datetime) -> Ticket
                                      target_region_code=ticket.handler_code, public=True))
     db.session.add(ticket)
     _count(ticket.handler_code, Status.SUBMITTED, +1)
+    stats.ticket_added(ticket)
     return ticket
 
 
@@ -336,6 +337,7 @@ def _apply(ticket: Ticket, allowed: set[Status], change: Change, now: datetime, 
     if (new_status, new_handler) != (ticket.status, ticket.handler_code):
         _count(ticket.handler_code, ticket.status, -1)
         _count(new_handler, new_status, +1)
+    stats.ticket_changed(stats.facts(ticket), stats.facts(ticket, **values))
     event = TicketEvent(
         ticket_id=ticket.id, at=now, action=change.action, from_status=ticket.status, to_status=change.to_status,
         actor_id=actor.id if actor else None, actor_kind=actor_kind,
@@ -375,7 +377,7 @@ def dispatch(ticket: Ticket, user: User, target_code: str, note: str, now: datet
     if target is None or target.parent_code != ticket.handler_code:
         raise InvalidInput(fields={"target": _l("Choose a union directly below yours.")})
     change = Change("dispatched", Status.DISPATCHED, note, public=False, target=target.code,
-                    values={"handler_code": target.code})
+                    values={"handler_code": target.code, "dispatched_at": ticket.dispatched_at or now})
     return _apply(ticket, ALLOWED["dispatch"], change, now, user, "staff")
 
 
@@ -406,7 +408,7 @@ def report_up(ticket: Ticket, user: User, result: str, now: datetime) -> Ticket:
 def reply(ticket: Ticket, user: User, text: str, now: datetime, recovered_fen: int | None = None) -> Ticket:
     """The answer the worker reads."""
     _handler_staff(ticket, user)
-    change = Change("replied", Status.REPLIED, _required(text), values=_recovered(recovered_fen))
+    change = Change("replied", Status.REPLIED, _required(text), values={"replied_at": now} | _recovered(recovered_fen))
     return _apply(ticket, ALLOWED["reply"], change, now, user, "staff")
 
 
@@ -452,7 +454,7 @@ def _rating_change(ticket: Ticket, rating: Rating, comment: str, now: datetime, 
         period = taxonomy.reply_days(ticket.kind, ticket.urgent)
         due = sla.deadline(now, period)
         values |= {"reopen_count": 1, "due_at": due.due_at, "due_provisional": due.provisional,
-                   "period_days": period}
+                   "period_days": period, "replied_at": None}
         return Change(action, Status.REOPENED, comment, values=values)
     return Change(action, Status.CLOSED, comment, values=values | {"closed_at": now})
 
@@ -493,7 +495,7 @@ def reopen(ticket: Ticket, user: User, reason: str, now: datetime) -> Ticket:
     due = sla.deadline(now, period)
     change = Change("reopened", Status.REOPENED, _required(reason, "reason"), values={
         "reopen_count": 1, "closed_at": None, "due_at": due.due_at, "due_provisional": due.provisional,
-        "period_days": period})
+        "period_days": period, "replied_at": None})
     return _apply(ticket, ALLOWED["reopen"], change, now, user, "staff")
 
 

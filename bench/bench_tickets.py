@@ -42,7 +42,7 @@ from portal import create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.forms import new_form_token  # noqa: E402
 from portal.models import Counter, Kind, Region, RegionLevel, Role, Status, Ticket  # noqa: E402
-from portal.services import regions, sla, taxonomy, tickets, users  # noqa: E402
+from portal.services import demo, regions, sla, taxonomy, tickets, users  # noqa: E402
 
 PASSWORD = "Bench-Password-1"
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -60,9 +60,11 @@ def samples_of(app, count: int) -> list[tuple[str, str]]:
 
 
 def generate(app, count: int) -> list[tuple[str, str]]:
-    """Insert `count` tickets spread over two years (nine in ten closed); return some (number, code) pairs."""
+    """Insert `count` tickets spread over two years (nine in ten closed), with the demo's mix of texts, channels,
+    answers, ratings and recovered wages; return some (number, code) pairs."""
     rng = random.Random(12351)
     now = datetime.now(UTC)
+    texts = [text.format(who="我们班组", n=3) for group in demo.TEXTS.values() for text in group]
     with app.app_context():
         places = db.session.scalars(select(Region.code).where(Region.level == RegionLevel.TOWN)).all()
         handlers = db.session.scalars(select(Region.code).where(Region.level != RegionLevel.TOWN)).all()
@@ -77,17 +79,25 @@ def generate(app, count: int) -> list[tuple[str, str]]:
             code = tickets.query_code_for(token)
             closed = rng.random() < 0.9
             kind = rng.choice(list(Kind))
+            status = Status.CLOSED if closed else rng.choice([Status.SUBMITTED, Status.IN_PROGRESS,
+                                                              Status.DISPATCHED, Status.REPLIED])
+            due = sla.deadline(received, 5).due_at
+            replied = received + timedelta(hours=rng.randrange(1, 240)) if status in (
+                Status.CLOSED, Status.REPLIED) else None
+            category = rng.choice(codes)
+            recovered = rng.randrange(1, 500) * 10_000 if closed and category == "labour.wages" else None
             batch.append({
                 "number": number, "query_code_hash": hashlib.sha256(tickets.normalise_code(code).encode()).hexdigest(),
-                "submission_token": token, "kind": kind, "category": rng.choice(codes), "channel": "web",
-                "status": Status.CLOSED if closed else rng.choice([Status.SUBMITTED, Status.IN_PROGRESS,
-                                                                    Status.DISPATCHED, Status.REPLIED]),
+                "submission_token": token, "kind": kind, "category": category,
+                "channel": rng.choice(["web", "web", "qr", "api"]), "status": status,
                 "open": not closed, "place_code": rng.choice(places), "handler_code": rng.choice(handlers),
-                "description": "欠薪 " * 20,
-                "employer": f"某某公司{n % 5000}", "anonymous": True, "contact_name": "", "contact_phone": "",
-                "urgent": False, "received_at": received, "due_at": received + timedelta(days=7),
+                "description": rng.choice(texts), "employer": f"某某公司{n % 5000}", "anonymous": True,
+                "contact_name": "", "contact_phone": "", "urgent": False, "received_at": received, "due_at": due,
                 "due_provisional": False, "period_days": 5, "rating_comment": "", "reopen_count": 0,
-                "updated_at": received,
+                "updated_at": received, "replied_at": replied,
+                "dispatched_at": received + timedelta(hours=3) if rng.random() < 0.2 else None,
+                "rating": rng.choices(["satisfied", "basically_satisfied", "unsatisfied"], [85, 12, 3])[0]
+                if closed else None, "amount_recovered_fen": recovered,
             })
             if n % 50_000 == 7:
                 samples.append((number, code))

@@ -28,12 +28,23 @@ from portal.models import (
     OfferKind,
     Rating,
     Region,
+    RegionLevel,
     Role,
     Station,
     StationKind,
     Ticket,
 )
-from portal.services import benefits, members, merchants, regions, stations, supervision, tickets, users
+from portal.services import (
+    benefits,
+    ledger,
+    members,
+    merchants,
+    regions,
+    stations,
+    supervision,
+    tickets,
+    users,
+)
 from portal.services.sla import SHANGHAI, local_date
 
 # Known to anyone who reads the README, hence refused outside development.
@@ -130,7 +141,103 @@ def _load_tickets(now: datetime) -> tuple[int, tuple[str, str] | None]:
         made.append(ticket)
         if n == 0:
             sample = (ticket.number, receipt.query_code)
-    return len(made), sample
+    return len(made) + _load_history(now, staff), sample
+
+
+# A month and a half of background traffic for the big screen: what workers ask (the seeds' mix: mostly
+# consultations, most of them about labour relations), where (weighted to the big cities), when (office hours,
+# with evenings for riders), and what became of it. Fixed seed: the same every time.
+HISTORY_DAYS = 45
+HISTORY_TICKETS = 420
+HISTORY_CALLS = 900
+KIND_WEIGHTS = {Kind.CONSULTATION: 65, Kind.APPEAL: 20, Kind.HELP: 10, Kind.SUGGESTION: 5}
+CATEGORY_WEIGHTS = {"labour.wages": 30, "labour.contract": 22, "labour.hours": 14, "labour.dismissal": 10,
+                    "security.injury": 8, "security.insurance": 8, "support.psychological": 3,
+                    "support.hardship": 3, "other.union": 1, "other.other": 1}
+CITY_WEIGHTS = {"4401": 30, "4403": 28, "4419": 14, "4406": 12, "4413": 5, "4420": 4, "4404": 3, "4407": 2,
+                "4452": 1, "4405": 1}
+HOUR_WEIGHTS = [1, 0, 0, 0, 0, 1, 2, 4, 9, 14, 15, 13, 8, 10, 14, 14, 12, 10, 8, 7, 6, 5, 3, 2]
+TEXTS = {
+    "labour.wages": ["{who}被拖欠工资{n}个月，老板一直拖着不给结算。", "项目完工后包工头跑了，工钱没人结。",
+                     "公司每月克扣绩效工资，工资条也不给看。", "离职后公司拒绝发放最后一个月工资。"],
+    "labour.contract": ["入职{n}个月了单位还不签劳动合同。", "试用期被延长到半年，合同里写的和说的不一样。",
+                        "合同到期公司不续签也不给补偿。", "劳务派遣合同和用工单位不一致，不知道找谁。"],
+    "labour.hours": ["每天工作12小时，加班费从来没有发过。", "平台派单太多，连续上班没有休息日。",
+                     "节假日加班只给调休不给加班费，合法吗？", "夜班补贴取消了，工时也变长了。"],
+    "labour.dismissal": ["公司以业绩不达标为由辞退我，没有经济补偿。", "怀孕后被调岗降薪，变相逼我辞职。",
+                         "工厂搬迁裁员，补偿金标准怎么算？"],
+    "security.injury": ["送餐途中摔伤，站点不给认定工伤。", "工地上被砸伤了脚，老板只给了点医药费。",
+                        "职业病鉴定要去哪里申请？"],
+    "security.insurance": ["公司一直没给交社保，想补缴。", "灵活就业怎么交养老保险和医保？",
+                           "换工作后社保断缴了怎么办？"],
+    "support.psychological": ["最近工作压力很大，经常失眠焦虑。", "跑单被投诉后心情很差，想找人聊聊。"],
+    "support.hardship": ["家里老人生病住院，经济困难，想申请帮扶。", "孩子上学学费凑不齐，能申请困难救助吗？"],
+    "other.union": ["怎么加入工会？驿站能办入会吗？", "建议驿站增加微波炉和充电柜。"],
+    "other.other": ["想了解职工疗休养政策。", "劳模评选的条件是什么？"],
+}
+WHO = ["我们班组", "我和几个工友", "我", "我们车间", "我们几个骑手"]
+ANSWERS = ["已告知可向劳动监察大队投诉，并提供法律援助热线。", "已解答，建议保留考勤记录和工资流水。",
+           "已转介律师值班窗口，明天上午可来电预约。"]
+
+
+def _history_place(rng: random.Random, towns: dict[str, list[str]]) -> str:
+    city = rng.choices(list(CITY_WEIGHTS), weights=list(CITY_WEIGHTS.values()))[0]
+    return rng.choice(towns[city])
+
+
+def _history_time(rng: random.Random, now: datetime, days_ago: int) -> datetime:
+    hour = rng.choices(range(24), weights=HOUR_WEIGHTS)[0]
+    moment = datetime.combine(local_date(now) - timedelta(days=days_ago), time(hour, rng.randrange(60)), SHANGHAI)
+    return min(moment, now - timedelta(minutes=5)).astimezone(now.tzinfo)
+
+
+def _load_history(now: datetime, staff: dict) -> int:
+    """Tickets from the web and QR codes, and hotline calls answered on the spot, over the last 45 days,
+    handled through the real services so the dashboard's rollups follow; returns the tickets made."""
+    rng = random.Random(12351)  # noqa: S311 — fictional data, the same on every machine
+    towns = {city: [p.code for p in regions.places(RegionLevel.TOWN, city)] for city in CITY_WEIGHTS}
+    texts = {code: [t.format(who=rng.choice(WHO), n=rng.randint(2, 6)) for t in TEXTS[code]] for code in TEXTS}
+    root = staff[P]
+    made = 0
+    for n in range(HISTORY_TICKETS):
+        days_ago = int(rng.triangular(0, HISTORY_DAYS, 0))
+        at = _history_time(rng, now, days_ago)
+        category = rng.choices(list(CATEGORY_WEIGHTS), weights=list(CATEGORY_WEIGHTS.values()))[0]
+        kind = rng.choices(list(KIND_WEIGHTS), weights=list(KIND_WEIGHTS.values()))[0]
+        ticket = tickets.submit(tickets.Submission(
+            kind=kind, category=category, description=rng.choice(texts[category]),
+            place_code=_history_place(rng, towns), channel=Channel.QR if rng.random() < 0.35 else Channel.WEB,
+        ), token=f"demo-history-{n}", now=at).ticket
+        made += 1
+        _history_steps(rng, ticket, root, at, now)
+    for n in range(HISTORY_CALLS):
+        at = _history_time(rng, now, int(rng.triangular(0, HISTORY_DAYS, 0)))
+        category = rng.choices(list(CATEGORY_WEIGHTS), weights=list(CATEGORY_WEIGHTS.values()))[0]
+        ledger.log(root, ledger.Contact(
+            channel=rng.choices([Channel.HOTLINE, Channel.VISIT, Channel.MAILBOX], weights=[85, 8, 7])[0],
+            kind=Kind.CONSULTATION, category=category, summary=rng.choice(texts[category]),
+            answer=rng.choice(ANSWERS)), token=f"demo-call-{n}", now=at)
+    return made
+
+
+def _history_steps(rng: random.Random, ticket: Ticket, root, at: datetime, now: datetime) -> None:
+    """Accepted within hours; most answered within days (a few late), rated, some sent down to the city."""
+    age = now - at
+    if age < timedelta(hours=3) or rng.random() < 0.03:
+        return
+    ticket = tickets.accept(ticket, root, at + timedelta(hours=2))
+    if rng.random() < 0.1:
+        tickets.dispatch(ticket, root, ticket.place_code[:4], "请核实情况，依法依规处理。", at + timedelta(hours=3))
+        return
+    days = rng.choice([0.2, 0.5, 1, 1, 2, 3, 4, 9 if ticket.period_days <= 5 else 25])
+    replied = at + timedelta(days=days)
+    if replied > now:
+        return
+    recovered = rng.randrange(3, 40) * 100_000 if ticket.category == "labour.wages" and rng.random() < 0.5 else None
+    ticket = tickets.reply(ticket, root, rng.choice(ANSWERS), replied, recovered)
+    if replied + timedelta(days=1) < now and rng.random() < 0.8:
+        rating = rng.choices(list(Rating), weights=[85, 12, 3])[0]
+        tickets.rate(ticket, rating, "", replied + timedelta(days=1))
 
 
 def _step(ticket: Ticket, user, action: str, args: list, at: datetime, made: list[Ticket]) -> Ticket:

@@ -20,15 +20,17 @@ import logging
 import math
 import threading
 import time
+import warnings
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import Date, and_, case, cast, delete, func, literal, or_, select
+from sqlalchemy import Date, and_, case, cast, delete, func, literal, or_, select, union_all
 from sqlalchemy import insert as insert_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -43,6 +45,7 @@ from portal.models import (
     LedgerEntry,
     Rating,
     Redemption,
+    Region,
     Role,
     StatCell,
     Station,
@@ -130,8 +133,8 @@ def _hour(moment: datetime) -> str:
 
 
 def levels(code: str) -> list[str]:
-    """The region and every region above it."""
-    return [code[:n] for n in CODE_LENGTHS if n <= len(code)]
+    """The region and every region above it (Dongguan's towns have no district: not every prefix is one)."""
+    return [place.code for place in regions.ancestry(code)]
 
 
 def ticket_added(ticket: Ticket) -> None:
@@ -170,12 +173,20 @@ def _add(place_code: str, cells: Cells) -> None:
                                    for row in rows])
 
 
+@cache
+def _jieba():
+    """jieba.analyse, imported on first use: its dictionary loads then, not when the portal starts. Its import
+    reads the IDF table without closing the file; that ResourceWarning is jieba's (and would fail the tests)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        import jieba.analyse  # noqa: PLC0415
+    return jieba.analyse
+
+
 def hot_words_of(text: str) -> list[str]:
     """jieba's TF-IDF keywords among nouns, verbs and adjectives (not names of people or places), minus
     grievances' stop words."""
-    import jieba.analyse  # noqa: PLC0415 — its dictionary loads on first use, not when the portal starts
-
-    words = jieba.analyse.extract_tags(text[:2000], topK=WORDS_PER_TICKET * 2, allowPOS=WORD_POS)
+    words = _jieba().extract_tags(text[:2000], topK=WORDS_PER_TICKET * 2, allowPOS=WORD_POS)
     return [w for w in words if len(w) >= 2 and w not in STOP_WORDS and not any(c.isdigit() for c in w)
             ][:WORDS_PER_TICKET]
 
@@ -206,14 +217,11 @@ def _ticket_measures():
     t = Ticket
     state = case(*((t.status == s, g) for s, g in STATE_OF.items()))
     on_time = case((t.replied_at < t.due_at, "on_time"), else_="late")
-    direct = t.channel.in_(list(DIRECT_CHANNELS))
     open_ = t.status.not_in([Status.CLOSED, Status.WITHDRAWN, Status.MERGED])
     return [
         ("created", literal(""), func.count(), t.received_at, None),
         ("status", state, func.count(), t.received_at, None),
         ("category", t.kind + "/" + t.category, func.count(), t.received_at, None),
-        ("contact", t.channel, func.count(), t.received_at, direct),
-        ("hour", _local_hour(t.received_at), func.count(), t.received_at, direct),
         ("dispatched", literal(""), func.count(), t.received_at, t.dispatched_at.is_not(None)),
         ("answer", on_time, func.count(), t.received_at, t.replied_at.is_not(None)),
         ("rating", t.rating, func.count(), t.received_at, t.rating.is_not(None)),
@@ -226,22 +234,24 @@ def _ticket_measures():
 @command
 def rebuild(now: datetime) -> int:
     """Recompute every cell from the tickets and the ledger (after a bulk import, or to check the rollups):
-    one GROUP BY per measure and level, and jieba over the descriptions of the last month. Returns cells."""
+    one GROUP BY per measure and level, and jieba over the descriptions of the last month. Word cells older
+    than HOT_WORD_DAYS + 1 days are dropped, not recomputed: no screen shows them, and jieba over a million
+    descriptions would take minutes (compare rollups with a rebuild on the recent words only). Returns cells."""
     db.session.execute(delete(StatCell))
-    columns = ["region_code", "measure", "day", "key", "n"]
+    contacts = union_all(  # tickets that came in directly, and every ledger entry
+        select(Ticket.place_code.label("code"), Ticket.received_at.label("at"), Ticket.channel.label("channel"))
+        .where(Ticket.channel.in_(list(DIRECT_CHANNELS))),
+        select(LedgerEntry.region_code, LedgerEntry.at, LedgerEntry.channel)).subquery()
     for length in CODE_LENGTHS:
         for measure, key, n, at, condition in _ticket_measures():
             region = func.substr(Ticket.place_code, 1, length)
             where = [func.length(Ticket.place_code) >= length] + ([condition] if condition is not None else [])
             day = _local_day(at)
-            db.session.execute(insert_(StatCell).from_select(columns, select(
-                region, literal(measure), day, key, n).where(*where).group_by(region, day, key)))
-        region = func.substr(LedgerEntry.region_code, 1, length)
-        day = _local_day(LedgerEntry.at)
-        for measure, key in (("contact", LedgerEntry.channel), ("hour", _local_hour(LedgerEntry.at))):
-            db.session.execute(insert_(StatCell).from_select(columns, select(
-                region, literal(measure), day, key, func.count())
-                .where(func.length(LedgerEntry.region_code) >= length).group_by(region, day, key)))
+            _insert_grouped(select(region, literal(measure), day, key, n).where(*where).group_by(region, day, key))
+        region, day = func.substr(contacts.c.code, 1, length), _local_day(contacts.c.at)
+        for measure, key in (("contact", contacts.c.channel), ("hour", _local_hour(contacts.c.at))):
+            _insert_grouped(select(region, literal(measure), day, key, func.count())
+                            .where(func.length(contacts.c.code) >= length).group_by(region, day, key))
     since = datetime.combine(sla.local_date(now) - timedelta(days=HOT_WORD_DAYS + 1), datetime.min.time(),
                              sla.SHANGHAI)
     words: Counter = Counter()
@@ -256,6 +266,15 @@ def rebuild(now: datetime) -> int:
                                                for (r, d, w), n in words.items()])
     db.session.commit()
     return db.session.scalar(select(func.count()).select_from(StatCell))
+
+
+def _insert_grouped(query) -> None:
+    """Insert the grouped rows whose code prefix is a region (Dongguan's 441900 is none)."""
+    grouped = query.subquery()
+    region = grouped.c[0]
+    db.session.execute(insert_(StatCell).from_select(
+        ["region_code", "measure", "day", "key", "n"],
+        select(*grouped.c).where(region.in_(select(Region.code)))))
 
 
 def all_cells() -> dict[tuple[str, str, date, str], int]:

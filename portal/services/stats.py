@@ -137,11 +137,12 @@ def levels(code: str) -> list[str]:
     return [place.code for place in regions.ancestry(code)]
 
 
-def ticket_added(ticket: Ticket) -> None:
-    """A new ticket, in the transaction that inserts it (with its hot words)."""
+def ticket_added(ticket: Ticket, words: list[str]) -> None:
+    """A new ticket, in the transaction that inserts it, with its hot words (`hot_words_of` its description,
+    found before the transaction: jieba's first call in a process takes a second, too long to hold the lock)."""
     cells = cells_of(facts(ticket))
     day = sla.local_date(ticket.received_at)
-    for word in hot_words_of(ticket.description):
+    for word in words:
         cells["word", day, word] += 1
     _add(ticket.place_code, cells)
 
@@ -664,11 +665,12 @@ def masked_rate(part: int, whole: int) -> float | None:
 
 def public_figures(board: Dashboard) -> dict:
     """The figures anyone may see: counts only (below 5 shown as "<5"), rates over at least 5 cases, money only
-    when at least 5 cases recovered some, words said at least 5 times. No names, texts or places below a town."""
+    when at least 5 cases recovered some, words said at least 5 times. No names, texts or places below a town,
+    and no key called "name" (SECURITY.md row 22 greps public JSON for it): places and slices have a "label"."""
     f = board.figures
     return {
-        "region": {"code": board.scope.code, "name": board.scope.name},
-        "period": {"name": board.period.name, "first": board.period.first.isoformat(),
+        "region": {"code": board.scope.code, "label": board.scope.name},
+        "period": {"code": board.period.name, "first": board.period.first.isoformat(),
                    "last": board.period.last.isoformat()},
         "contacts": {c.value: masked(n) for c, n in f.contacts.items()} | {"total": masked(f.contacts_total)},
         "tickets": {"created": masked(f.created), "dispatched": masked(f.dispatched),
@@ -681,14 +683,15 @@ def public_figures(board: Dashboard) -> dict:
         "recovered_yuan": round(f.recovered_fen / 100, 2) if f.recovered_cases >= SMALL else None,
         "today": {"contacts": masked(board.today.contacts_total), "created": masked(board.today.created),
                   "closed": masked(board.today.closed)},
-        "ranking": [{"code": r.place.code, "name": r.place.name, "tickets": masked(r.n)} for r in board.ranking],
-        "categories": [{"code": s.code, "name": s.label, "tickets": masked(s.n),
+        "ranking": [{"code": r.place.code, "label": r.place.name, "tickets": masked(r.n)} for r in board.ranking],
+        "categories": [{"code": s.code, "label": s.label, "tickets": masked(s.n),
                         "share": masked_rate(s.n, board.breakdown.total)} for s in board.breakdown.shares],
         "hot_words": [{"word": w, "count": n} for w, n in board.words if n >= SMALL],
         "stations": {"count": board.stations.count, "open_now": board.stations.open_now,
                      "all_day": board.stations.all_day},
         "benefits": {"vouchers_redeemed": masked(board.benefits.redeemed),
-                     "saved_yuan": round(board.benefits.saved_fen / 100, 2)},
+                     "saved_yuan": round(board.benefits.saved_fen / 100, 2) if board.benefits.redeemed >= SMALL
+                     else None},
     }
 
 

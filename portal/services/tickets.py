@@ -193,10 +193,12 @@ def submit(sub: Submission, *, token: str, now: datetime, uploads: list[evidence
     ready, file_problems = evidence.prepare(list(uploads))
     if problems := validate(sub) | file_problems:
         raise InvalidInput(fields=problems)
+    # jieba's first call in a process loads its dictionary (a second): before the write lock, not under it.
+    words = stats.hot_words_of(sub.description.strip())
     stored = evidence.store(ready)  # first: if a write fails, nothing has touched the database
     try:
         begin_write()
-        ticket = _new_ticket(sub, token, code, now)
+        ticket = _new_ticket(sub, token, code, now, words)
         _attach(ticket, ticket.events[0], stored, now)
         db.session.commit()
     except IntegrityError:
@@ -214,7 +216,7 @@ def submit(sub: Submission, *, token: str, now: datetime, uploads: list[evidence
     return Receipt(ticket, code, created=True)
 
 
-def _new_ticket(sub: Submission, token: str, code: str, now: datetime) -> Ticket:
+def _new_ticket(sub: Submission, token: str, code: str, now: datetime, words: list[str]) -> Ticket:
     period = taxonomy.reply_days(sub.kind, sub.urgent)
     due = sla.deadline(now, period)
     ticket = Ticket(
@@ -232,7 +234,7 @@ def _new_ticket(sub: Submission, token: str, code: str, now: datetime) -> Ticket
                                      target_region_code=ticket.handler_code, public=True))
     db.session.add(ticket)
     _count(ticket.handler_code, Status.SUBMITTED, +1)
-    stats.ticket_added(ticket)
+    stats.ticket_added(ticket, words)
     return ticket
 
 

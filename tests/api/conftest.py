@@ -124,6 +124,7 @@ def live_portal(app, database_url, tmp_path_factory):
         "PORTAL_UPLOAD_DIR": tempfile.mkdtemp(prefix="portal-uploads-"),
         "PORTAL_LOGIN_LIMIT_PER_ADDRESS": "100000 per minute", "PORTAL_LOGIN_LIMIT_PER_ACCOUNT": "100000 per minute",
         "PORTAL_TILL_LIMIT_PER_KEY": "100000 per minute",
+        "PORTAL_SUBMIT_LIMIT_PER_ADDRESS": "100000 per minute",
     }
     with log_path.open("wb") as log:  # a file, not a pipe: a full pipe would stall the server
         server = subprocess.Popen(

@@ -1,4 +1,7 @@
-from portal.blueprints.api import benefits  # noqa: F401 — the terminal API's routes, on the same blueprint
+from portal.blueprints.api import (
+    benefits,  # noqa: F401 — the terminal API's routes, on the same blueprint
+    stats,  # noqa: F401 — the public figures, on the same blueprint
+)
 from portal.blueprints.api.routes import bp
 
 __all__ = ["bp"]

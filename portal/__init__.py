@@ -21,7 +21,7 @@ from portal.htmx import add_vary
 from portal.services import sla, stations, taxonomy, tickets
 
 BLUEPRINTS = ("pages", "accounts", "regions", "grievances", "tracking", "stations", "members", "merchants", "benefits",
-              "staff", "open311", "api")
+              "staff", "dashboard", "open311", "api")
 
 
 def create_app(config: Mapping | None = None) -> Flask:

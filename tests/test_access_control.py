@@ -60,6 +60,7 @@ EXPECTED = {
     "api.nearby": PUBLIC,
     "api.station": PUBLIC,
     "api.all_stations": PUBLIC,
+    "api.public_stats": PUBLIC,  # aggregate figures only, counts below 5 masked
     "members.index": PUBLIC,
     "members.signup": PUBLIC,
     # A member's own card, wallet and campaigns; a member account without a membership sees why not.
@@ -73,6 +74,12 @@ EXPECTED = {
     "staff.attachment": frozenset({Role.STAFF, Role.ADMIN}),
     "staff.act": frozenset({Role.STAFF}),
     "staff.ledger_page": frozenset({Role.STAFF}),
+    # The big screen: staff see their jurisdiction and below (404 for any other region), the public only totals.
+    "dashboard.index": frozenset({Role.STAFF, Role.ADMIN}),
+    "dashboard.live": frozenset({Role.STAFF, Role.ADMIN}),
+    "dashboard.export_csv": frozenset({Role.STAFF, Role.ADMIN}),
+    "dashboard.public": PUBLIC,
+    "dashboard.public_live": PUBLIC,
     "open311.discovery": PUBLIC,
     "open311.services": PUBLIC,
     "open311.service": PUBLIC,

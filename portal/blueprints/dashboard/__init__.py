@@ -1,0 +1,3 @@
+from portal.blueprints.dashboard.routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,150 @@
+"""The screen's numbers as the page shows them: masked for the public, rates, money, and the charts' data.
+
+The tables are drawn by the templates and the charts by dashboard.js from `chart_data`; both go through
+`shown` and `drawn`, so the public screen never draws a slice or a candle whose size tells a count that its
+table hides as "<5". Labels are translated here, in the request's language, because the script has none.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from portal.i18n import day
+from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
+from portal.models import Channel, Rating
+from portal.services import stats
+
+CHANNEL_LABELS = {
+    Channel.HOTLINE: _l("Hotline"), Channel.MAILBOX: _l("Mailbox"), Channel.VISIT: _l("Visits"),
+    Channel.WEB: _l("Web"), Channel.QR: _l("QR code"), Channel.API: _l("Partner apps"),
+}
+WORDS_IN_SUMMARY = 10
+
+
+def shown(n: int, public: bool) -> int | str:
+    """A count as this screen may show it."""
+    return stats.masked(n) if public else n
+
+
+def drawn(n: int, public: bool) -> int | None:
+    """A count as a chart may draw it: none where the table says "<5"."""
+    return None if public and n < stats.SMALL else n
+
+
+def number(value: int | str | None) -> str:
+    """12345 → "12,345"; "<5" stays as it is."""
+    return f"{value:,}" if isinstance(value, int) else (value or "0")
+
+
+def percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.1f}%"
+
+
+def period_label(p: stats.Period) -> str:
+    """"This month, 11/1/26 – 11/20/26" (short: it heads a column of the wall screen); one day for today."""
+    days = day(p.first, "short") if p.first == p.last else f"{day(p.first, 'short')} – {day(p.last, 'short')}"
+    return _("%(period)s, %(days)s", period=stats.PERIODS[p.name], days=days)
+
+
+@dataclass(frozen=True)
+class Rates:
+    resolution: float | None
+    on_time: float | None
+    satisfaction: float | None
+
+
+def rates(f: stats.Figures, public: bool) -> Rates:
+    """The staff see every rate with a denominator; the public only those over at least five cases."""
+    if not public:
+        return Rates(f.resolution_rate, f.on_time_rate, f.satisfaction_rate)
+    satisfied = f.ratings[Rating.SATISFIED] + f.ratings[Rating.BASICALLY_SATISFIED]
+    return Rates(stats.masked_rate(f.resolved, f.created - f.withdrawn),
+                 stats.masked_rate(f.on_time, f.on_time + f.late), stats.masked_rate(satisfied, f.rated))
+
+
+def recovered_fen(f: stats.Figures, public: bool) -> int | None:
+    """Wages recovered; for the public only once five cases have recovered some (one case's sum is personal)."""
+    return None if public and f.recovered_cases < stats.SMALL else f.recovered_fen
+
+
+def saved_fen(benefits: stats.BenefitFigures, public: bool) -> int | None:
+    """What members saved; for the public only once five vouchers were redeemed, as `stats.public_figures`."""
+    return None if public and benefits.redeemed < stats.SMALL else benefits.saved_fen
+
+
+def share_of(share: stats.Share, total: int, public: bool) -> float | None:
+    return stats.masked_rate(share.n, total) if public else share.share
+
+
+def chart_data(board: stats.Dashboard, public: bool) -> dict:
+    """What dashboard.js draws: each chart's series, the names it shows and the summary screen readers hear."""
+    f = board.figures
+    channels = [{"name": str(CHANNEL_LABELS[c]), "value": drawn(n, public)} for c, n in f.contacts.items()]
+    categories = [{"name": s.label, "value": drawn(s.n, public)} for s in board.breakdown.shares]
+    return {
+        "channels": {"items": channels, "name": _("Contacts"), "summary": _channels_summary(f, public)},
+        "categories": {"items": categories, "name": _("Requests"),
+                       "summary": _categories_summary(board.breakdown, public)},
+        "kline": _kline(board.candles, public),
+        "words": {"items": [{"name": w, "value": n} for w, n in board.words], "name": _("Mentions"),
+                  "summary": _words_summary(board.words)},
+    }
+
+
+def _channels_summary(f: stats.Figures, public: bool) -> str:
+    parts = ", ".join(f"{CHANNEL_LABELS[c]} {number(shown(n, public))}" for c, n in f.contacts.items())
+    return _("Contacts by channel, %(total)s in all: %(parts)s.", total=number(shown(f.contacts_total, public)),
+             parts=parts)
+
+
+def _categories_summary(breakdown: stats.Breakdown, public: bool) -> str:
+    if not breakdown.shares:
+        return _("No requests in this period.")
+    parts = ", ".join(f"{s.label} {percent(share_of(s, breakdown.total, public))}" for s in breakdown.shares)
+    return _("Requests by what they are about (%(level)s): %(parts)s.", level=breakdown.trail[-1][1], parts=parts)
+
+
+def _words_summary(words: list[tuple[str, int]]) -> str:
+    if not words:
+        return _("No frequent words in the last 30 days.")
+    return _("The most frequent words of the last 30 days: %(words)s.",
+             words=", ".join(f"{w} ({n})" for w, n in words[:WORDS_IN_SUMMARY]))
+
+
+def candle_row(c: stats.Candle, public: bool) -> dict:
+    """One day of the K-line with each count as the screen may show it."""
+    average = None if c.average is None else round(c.average, 1)
+    if public and average is not None and average < stats.SMALL:
+        average = f"<{stats.SMALL}"
+    return {"day": c.day, "total": shown(c.total, public), "open": shown(c.open, public),
+            "close": shown(c.close, public), "low": shown(c.low, public), "high": shown(c.high, public),
+            "average": average}
+
+
+def _kline(candles: list[stats.Candle], public: bool) -> dict:
+    """ECharts' candlestick order is [open, close, low, high]; a day the public may not see whole is a gap."""
+    rows = [candle_row(c, public) for c in candles]
+    shape = ("open", "close", "low", "high")
+    points = [[r[k] for k in shape] if all(isinstance(r[k], int) for k in shape) else "-" for r in rows]
+    busiest = max(candles, key=lambda c: c.total, default=None)
+    if busiest is None or not busiest.total:
+        summary = _("No contacts in these days.")
+    else:
+        summary = _("Contacts per day from %(first)s to %(last)s, by the hour; the busiest day was %(day)s "
+                    "with %(n)s contacts.", first=candles[0].day.isoformat(), last=candles[-1].day.isoformat(),
+                    day=busiest.day.isoformat(), n=number(shown(busiest.total, public)))
+    return {"days": [c.day.strftime("%m-%d") for c in candles], "candles": points,
+            "average": [r["average"] if isinstance(r["average"], float) else None for r in rows],
+            "name": _("Contacts by hour"), "average_name": _("7-day average"), "summary": summary}
+
+
+def csv_text(rows: Iterable[list]) -> str:
+    """UTF-8 with a BOM, so Excel opens the Chinese region names and figures as UTF-8."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    csv.writer(out).writerows(rows)
+    return out.getvalue()

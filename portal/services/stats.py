@@ -16,6 +16,7 @@ by the web, QR codes or the API.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import threading
@@ -663,6 +664,22 @@ def masked_rate(part: int, whole: int) -> float | None:
     return None if whole < SMALL else round(part / whole, 4)
 
 
+@dataclass(frozen=True)
+class Rates:
+    resolution: float | None
+    on_time: float | None
+    satisfaction: float | None
+
+
+def rates(f: Figures, public: bool = False) -> Rates:
+    """Staff see every rate that has a denominator; the public only those taken over at least five cases."""
+    if not public:
+        return Rates(f.resolution_rate, f.on_time_rate, f.satisfaction_rate)
+    satisfied = f.ratings[Rating.SATISFIED] + f.ratings[Rating.BASICALLY_SATISFIED]
+    return Rates(masked_rate(f.resolved, f.created - f.withdrawn), masked_rate(f.on_time, f.on_time + f.late),
+                 masked_rate(satisfied, f.rated))
+
+
 def public_figures(board: Dashboard) -> dict:
     """The figures anyone may see: counts only (below 5 shown as "<5"), rates over at least 5 cases, money only
     when at least 5 cases recovered some, words said at least 5 times. No names, texts or places below a town,
@@ -675,10 +692,7 @@ def public_figures(board: Dashboard) -> dict:
         "contacts": {c.value: masked(n) for c, n in f.contacts.items()} | {"total": masked(f.contacts_total)},
         "tickets": {"created": masked(f.created), "dispatched": masked(f.dispatched),
                     "in_progress": masked(f.in_progress), "replied": masked(f.replied), "closed": masked(f.closed)},
-        "rates": {"resolution": masked_rate(f.resolved, f.created - f.withdrawn),
-                  "on_time": masked_rate(f.on_time, f.on_time + f.late),
-                  "satisfaction": masked_rate(f.ratings[Rating.SATISFIED] + f.ratings[Rating.BASICALLY_SATISFIED],
-                                              f.rated)},
+        "rates": dataclasses.asdict(rates(f, public=True)),
         "overdue_now": masked(board.overdue_now),
         "recovered_yuan": round(f.recovered_fen / 100, 2) if f.recovered_cases >= SMALL else None,
         "today": {"contacts": masked(board.today.contacts_total), "created": masked(board.today.created),

@@ -10,12 +10,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from portal.i18n import day
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
-from portal.models import Channel, Rating
+from portal.models import Channel
 from portal.services import stats
 
 CHANNEL_LABELS = {
@@ -48,22 +47,6 @@ def period_label(p: stats.Period) -> str:
     """"This month, 11/1/26 – 11/20/26" (short: it heads a column of the wall screen); one day for today."""
     days = day(p.first, "short") if p.first == p.last else f"{day(p.first, 'short')} – {day(p.last, 'short')}"
     return _("%(period)s, %(days)s", period=stats.PERIODS[p.name], days=days)
-
-
-@dataclass(frozen=True)
-class Rates:
-    resolution: float | None
-    on_time: float | None
-    satisfaction: float | None
-
-
-def rates(f: stats.Figures, public: bool) -> Rates:
-    """The staff see every rate with a denominator; the public only those over at least five cases."""
-    if not public:
-        return Rates(f.resolution_rate, f.on_time_rate, f.satisfaction_rate)
-    satisfied = f.ratings[Rating.SATISFIED] + f.ratings[Rating.BASICALLY_SATISFIED]
-    return Rates(stats.masked_rate(f.resolved, f.created - f.withdrawn),
-                 stats.masked_rate(f.on_time, f.on_time + f.late), stats.masked_rate(satisfied, f.rated))
 
 
 def recovered_fen(f: stats.Figures, public: bool) -> int | None:

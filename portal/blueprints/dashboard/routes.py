@@ -82,7 +82,7 @@ def _screen(viewer, live: bool = False):
     board = stats.dashboard(region, period, now, path=form.path.data or "",
                             words_at_least=stats.SMALL if viewer is None else 1)
     context |= {"board": board, "data": charts.chart_data(board, viewer is None),
-                "rates": charts.rates(board.figures, viewer is None)}
+                "rates": stats.rates(board.figures, public=viewer is None)}
     if live:
         return render_template(LIVE, fragment=True, **context)
     return render_page_or_partial(page, LIVE, **context)

@@ -11,7 +11,7 @@ Measured in one run:
 Also printed: how long `stats.rebuild` takes over everything.
 
 Usage: .venv/bin/python bench/bench_dashboard.py [--tickets 1000000] [--contacts 200000] [--repeat 30]
-                                                 [--pushes 20] [--keep DIR]
+                                                 [--pushes 20] [--keep DIR] [--parts data,poll,push]
 --keep DIR generates the database into DIR once and reuses it (shared with bench_tickets.py --keep DIR).
 Every loop is bounded in count and time; the server is stopped by its PID at the end.
 """
@@ -240,7 +240,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--pushes", type=int, default=20)
     parser.add_argument("--keep", type=Path, help="generate the database here once, and reuse it")
+    parser.add_argument("--parts", default="data,poll,push", help="which measurements, comma-separated")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
     tmp = args.keep or Path(tempfile.mkdtemp(prefix="portal-bench-"))
     tmp.mkdir(parents=True, exist_ok=True)
     database = tmp / "bench.sqlite3"
@@ -278,11 +280,15 @@ def main() -> None:
             db.session.commit()
         db.session.remove()
     print(json.dumps(results["database"]), flush=True)
-    results["data"] = measure_data(app, args.repeat)
-    print(json.dumps(results["data"], ensure_ascii=False), flush=True)
+    if "data" in parts:
+        results["data"] = measure_data(app, args.repeat)
+        print(json.dumps(results["data"], ensure_ascii=False), flush=True)
     with gunicorn(env, tmp / "server.log") as port:
-        results["poll"] = measure_poll(app, port, args.repeat)
-        results["push"] = measure_push(app, port, args.pushes)
+        if "poll" in parts:
+            results["poll"] = measure_poll(app, port, args.repeat)
+            print(json.dumps(results["poll"], ensure_ascii=False), flush=True)
+        if "push" in parts:
+            results["push"] = measure_push(app, port, args.pushes)
     print(json.dumps(results, ensure_ascii=False, indent=2))
 
 

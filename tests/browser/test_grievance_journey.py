@@ -78,6 +78,15 @@ def choose_place_with_htmx(page: Page, city: str, district: str, town: str | Non
         page.locator("#picker-town").select_option(label=town)
 
 
+def fill_in_tianhe(page: Page, kind: str, category: str, text: str) -> None:
+    """The grievance form on `page`, filled for a place in 广州市天河区 and agreed to, not yet sent."""
+    page.get_by_label(kind).check()
+    page.get_by_label("属于哪一类？").select_option(category)
+    page.get_by_label("发生了什么？").fill(text)
+    choose_place_with_htmx(page, "广州市", "天河区")
+    page.get_by_label("我同意工会使用以上信息办理我的诉求。").check()
+
+
 def wait_until(page: Page, condition, message: str, timeout_s: float = 5) -> None:
     """Let the page's events (route handlers included) run until `condition()` holds."""
     deadline = time.monotonic() + timeout_s
@@ -284,11 +293,7 @@ def test_without_javascript_the_place_lists_are_filled_by_reloading(new_context)
 
 def test_tapping_submit_again_while_it_is_sending_makes_one_request(page: Page):
     page.goto("/grievances/")
-    page.get_by_label("咨询").check()
-    page.get_by_label("属于哪一类？").select_option("labour.hours")
-    page.get_by_label("发生了什么？").fill("每周要上六天班，加班费怎么算？")
-    choose_place_with_htmx(page, "广州市", "天河区")
-    page.get_by_label("我同意工会使用以上信息办理我的诉求。").check()
+    fill_in_tianhe(page, "咨询", "labour.hours", "每周要上六天班，加班费怎么算？")
     check_page(page, "journey_double_form")
 
     # A slow network: each post is held until both taps have been made. (Tapped within a few

@@ -121,6 +121,7 @@ def _kline(candles: list[stats.Candle], public: bool) -> dict:
                     "with %(n)s contacts.", first=candles[0].day.isoformat(), last=candles[-1].day.isoformat(),
                     day=busiest.day.isoformat(), n=number(shown(busiest.total, public)))
     return {"days": [c.day.strftime("%m-%d") for c in candles], "candles": points,
+            "hidden": sum(1 for c, point in zip(candles, points, strict=True) if point == "-" and c.total),
             "average": [r["average"] if isinstance(r["average"], float) else None for r in rows],
             "name": _("Contacts by hour"), "average_name": _("7-day average"), "summary": summary}
 

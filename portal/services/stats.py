@@ -17,7 +17,6 @@ by the web, QR codes or the API.
 from __future__ import annotations
 
 import dataclasses
-import logging
 import math
 import threading
 import time
@@ -56,8 +55,6 @@ from portal.models import (
     User,
 )
 from portal.services import regions, sla, stations, taxonomy
-
-log = logging.getLogger(__name__)
 
 CONTACT_CHANNELS = (Channel.HOTLINE, Channel.MAILBOX, Channel.VISIT, Channel.WEB, Channel.QR, Channel.API)
 # Tickets that came by these are contacts themselves; calls, visits and letters are counted by their ledger entry.
@@ -194,13 +191,6 @@ def hot_words_of(text: str) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------- rebuild
-
-def _local(column):
-    """SQL: the Beijing wall-clock time of a UTC timestamp column."""
-    if db.engine.dialect.name == "sqlite":
-        return func.datetime(column, "+8 hours")
-    return func.timezone("Asia/Shanghai", column)
-
 
 def _local_day(column):
     if db.engine.dialect.name == "sqlite":

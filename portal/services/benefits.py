@@ -10,9 +10,7 @@ Every "at most" is kept by the database, not by reading and then writing in Pyth
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -37,7 +35,7 @@ from portal.models import (
     Voucher,
     VoucherStatus,
 )
-from portal.services import members, merchants, users
+from portal.services import csvfile, members, merchants, users
 from portal.services.sla import SHANGHAI, local_date
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed at a till
@@ -549,18 +547,11 @@ def _money(fen: int) -> str:
 
 def totals_csv() -> str:
     """Both tables in one UTF-8 CSV (with a BOM, so Excel opens it as UTF-8), money in yuan."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow(["campaign", "face_value_yuan", "stock", "issued", "redeemed", "budget_yuan", "spent_yuan",
-                     "budget_left_yuan"])
-    for t in campaign_totals():
-        writer.writerow([t.campaign.name, _money(t.campaign.amount_fen), t.campaign.stock, t.issued, t.redeemed,
-                         _money(t.campaign.budget_fen), _money(t.spent_fen), _money(t.budget_left_fen)])
-    writer.writerow([])
-    writer.writerow(["merchant", "category", "redemptions", "bills_yuan", "offer_savings_yuan",
-                     "voucher_savings_yuan"])
-    for t in merchant_totals():
-        writer.writerow([t.merchant.name, t.merchant.category.value, t.redemptions, _money(t.bills_fen),
-                         _money(t.offer_savings_fen), _money(t.voucher_savings_fen)])
-    return out.getvalue()
+    rows = [["campaign", "face_value_yuan", "stock", "issued", "redeemed", "budget_yuan", "spent_yuan",
+             "budget_left_yuan"]]
+    rows += [[t.campaign.name, _money(t.campaign.amount_fen), t.campaign.stock, t.issued, t.redeemed,
+              _money(t.campaign.budget_fen), _money(t.spent_fen), _money(t.budget_left_fen)] for t in campaign_totals()]
+    rows += [[], ["merchant", "category", "redemptions", "bills_yuan", "offer_savings_yuan", "voucher_savings_yuan"]]
+    rows += [[t.merchant.name, t.merchant.category.value, t.redemptions, _money(t.bills_fen),
+              _money(t.offer_savings_fen), _money(t.voucher_savings_fen)] for t in merchant_totals()]
+    return csvfile.write(rows)

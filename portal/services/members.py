@@ -9,10 +9,8 @@ needed. Both are checked against the clock with no state, and neither says anyth
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -27,7 +25,7 @@ from portal.errors import InvalidInput, NotFound, NotRedeemable
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
 from portal.models import BenefitEvent, Membership, MembershipStatus, Role, User
-from portal.services import users
+from portal.services import csvfile, users
 from portal.services.sla import local_date
 
 # Occupation tags: campaigns such as the summer cooling voucher are for outdoor workers of some occupations.
@@ -215,15 +213,7 @@ def _roster_row(raw: dict) -> dict:
 
 def read_roster(content: bytes) -> list[tuple[int, dict]]:
     """(line, fields) per row of a UTF-8 CSV, with or without the BOM Excel writes."""
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInput(_l("The file is not UTF-8 text. Save it from Excel as CSV UTF-8.")) from None
-    reader = csv.DictReader(io.StringIO(text))
-    missing = set(ROSTER_COLUMNS) - set(reader.fieldnames or [])
-    if missing:
-        raise InvalidInput(_l("Columns missing: %(names)s", names=", ".join(sorted(missing))))
-    rows = list(enumerate(reader, start=2))
+    rows = csvfile.read(content, ROSTER_COLUMNS)
     if len(rows) > ROSTER_MAX_ROWS:
         raise InvalidInput(_l("At most %(num)d rows at a time.", num=ROSTER_MAX_ROWS))
     return rows

@@ -7,8 +7,6 @@ changes nothing, and a corrected file updates the stations it names.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,7 +18,7 @@ from portal.errors import InvalidInput
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
 from portal.models import Station, StationKind, User
-from portal.services import geo, regions, stations
+from portal.services import csvfile, geo, regions, stations
 
 CSV_COLUMNS = ["external_id", "name", "kind", "address", "region_code", "lat", "lng", "facilities", "phone",
                "holiday_note", *stations.WEEKDAYS]
@@ -87,15 +85,7 @@ def _row(raw: dict, hours) -> stations.StationData:
 
 def read_csv(content: bytes) -> list[tuple[int, dict, dict]]:
     """(line, fields, hours) per row of a UTF-8 CSV (with or without the BOM Excel writes)."""
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInput(_l("The file is not UTF-8 text. Save it from Excel as CSV UTF-8.")) from None
-    reader = csv.DictReader(io.StringIO(text))
-    missing = set(CSV_COLUMNS) - set(reader.fieldnames or [])
-    if missing:
-        raise InvalidInput(_l("Columns missing: %(names)s", names=", ".join(sorted(missing))))
-    return [(n, row, stations.hours_from_text(row)) for n, row in enumerate(reader, start=2)]
+    return [(n, row, stations.hours_from_text(row)) for n, row in csvfile.read(content, CSV_COLUMNS)]
 
 
 def read_geojson(content: bytes) -> list[tuple[int, dict, dict]]:
@@ -175,13 +165,13 @@ def _same_place_and_name(data: stations.StationData, itself: Station | None, now
 
 
 def export_csv() -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for station in db.session.scalars(select(Station).order_by(Station.id)).yield_per(1000):
-        writer.writerow(_fields(station) | {"facilities": "|".join(stations.codes_of(station.facilities))}
-                        | {day: stations.hours_text(station.hours.get(day, [])) for day in stations.WEEKDAYS})
-    return "\ufeff" + out.getvalue()  # the BOM makes Excel read it as UTF-8
+    def row(station: Station) -> list:
+        fields = (_fields(station) | {"facilities": "|".join(stations.codes_of(station.facilities))}
+                  | {day: stations.hours_text(station.hours.get(day, [])) for day in stations.WEEKDAYS})
+        return [fields[column] for column in CSV_COLUMNS]
+
+    stored = db.session.scalars(select(Station).order_by(Station.id)).yield_per(1000)
+    return csvfile.write([CSV_COLUMNS, *(row(station) for station in stored)])
 
 
 def export_geojson() -> dict:

@@ -7,10 +7,6 @@ table hides as "<5". Labels are translated here, in the request's language, beca
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable
-
 from portal.i18n import day
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
@@ -124,11 +120,3 @@ def _kline(candles: list[stats.Candle], public: bool) -> dict:
             "hidden": sum(1 for c, point in zip(candles, points, strict=True) if point == "-" and c.total),
             "average": [r["average"] if isinstance(r["average"], float) else None for r in rows],
             "name": _("Contacts by hour"), "average_name": _("7-day average"), "summary": summary}
-
-
-def csv_text(rows: Iterable[list]) -> str:
-    """UTF-8 with a BOM, so Excel opens the Chinese region names and figures as UTF-8."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    csv.writer(out).writerows(rows)
-    return out.getvalue()

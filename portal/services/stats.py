@@ -583,7 +583,7 @@ def station_figures(region: str, now: datetime) -> StationFigures:
                                   .where(regions.within(Station.region_code, region))).all()
         return StationFigures(len(rows), sum(stations.is_open(h, c, now) for h, c in rows),
                               sum(stations.is_all_day(h) for h, _ in rows))
-    return _cached(("stations", region, now.replace(second=0, microsecond=0)), compute)
+    return _cached(("stations", region), compute)
 
 
 def benefit_figures() -> BenefitFigures:

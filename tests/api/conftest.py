@@ -7,13 +7,9 @@ The terminal API reads the real clock, so data for it is made relative to `datet
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import tempfile
-import time
 from datetime import UTC, datetime, timedelta
 from itertools import count
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -22,11 +18,7 @@ from portal.extensions import db
 from portal.models import MerchantCategory
 from portal.services import benefits, members, merchants
 from tests.conftest import PASSWORD, config_for
-from tests.live import free_port, status_of
-
-REPO = Path(__file__).resolve().parents[2]
-STARTUP_TIMEOUT_S = 30
-STOP_TIMEOUT_S = 10
+from tests.live import gunicorn
 
 
 def now() -> datetime:
@@ -107,9 +99,6 @@ def issue(app):
 
 # --------------------------------------------------------------------------------------------- server
 
-
-
-
 @pytest.fixture(scope="session")
 def live_portal(app, database_url, tmp_path_factory):
     """gunicorn (4 processes × 4 threads) on 127.0.0.1 serving the test database, configured as `config_for`
@@ -117,7 +106,6 @@ def live_portal(app, database_url, tmp_path_factory):
     and `_clean` empties it after each test as usual. Rate limits are lifted: the clients are all 127.0.0.1."""
     config = config_for(database_url)
     log_path = tmp_path_factory.mktemp("live-api") / "gunicorn.log"
-    port = free_port()
     env = os.environ | {
         "PORTAL_ENVIRONMENT": "development", "PORTAL_SECRET_KEY": config["SECRET_KEY"],
         "PORTAL_DATABASE_URL": database_url, "PORTAL_PASSWORD_HASH_METHOD": config["PASSWORD_HASH_METHOD"],
@@ -126,25 +114,5 @@ def live_portal(app, database_url, tmp_path_factory):
         "PORTAL_TILL_LIMIT_PER_KEY": "100000 per minute",
         "PORTAL_SUBMIT_LIMIT_PER_ADDRESS": "100000 per minute",
     }
-    with log_path.open("wb") as log:  # a file, not a pipe: a full pipe would stall the server
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "4",
-             "--worker-class", "gthread", "--threads", "4", "--no-control-socket", "wsgi:app"],
-            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while status_of(f"http://127.0.0.1:{port}/healthz") != 200:
-            if server.poll() is not None or time.monotonic() > deadline:
-                state = f"exited with {server.returncode}" if server.poll() is not None else "did not answer"
-                pytest.fail(f"gunicorn {state} within {STARTUP_TIMEOUT_S} s; its output:\n"
-                            f"{log_path.read_text(errors='replace')}", pytrace=False)
-            time.sleep(0.1)
+    with gunicorn(env, log_path, "--workers", "4", "--worker-class", "gthread", "--threads", "4") as port:
         yield SimpleNamespace(host="127.0.0.1", port=port, log=log_path)
-    finally:
-        if server.poll() is None:
-            server.terminate()  # SIGTERM to this PID; gunicorn's arbiter stops its workers
-        try:
-            server.wait(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()

@@ -12,16 +12,14 @@ import os
 import secrets
 import subprocess
 import sys
-import time
 import weakref
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
 
-from tests.live import free_port, status_of
+from tests.live import REPO, gunicorn
 
-REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
 AXE_SOURCE = (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read_text(encoding="utf-8")
 CHROMIUM = "/usr/bin/chromium"
@@ -29,8 +27,6 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PHONE = {"width": 360, "height": 640}
-STARTUP_TIMEOUT_S = 30
-STOP_TIMEOUT_S = 10
 
 # Console errors and uncaught exceptions of every page, collected from the moment it is created.
 _console_errors: weakref.WeakKeyDictionary[Page, list[str]] = weakref.WeakKeyDictionary()
@@ -74,34 +70,8 @@ def live_server(tmp_path_factory):
             pytest.fail(f"flask {' '.join(command)} failed ({error.returncode}):\n{error.stdout}{error.stderr}",
                         pytrace=False)
 
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    log_path = tmp / "gunicorn.log"
-    # --no-control-socket: gunicorn's default control socket is one shared path in $HOME, which this
-    # server would take over from (and delete under) a `make run` going on at the same time.
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen(  # output to a file, not a pipe: a full pipe would stall the server
-            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-             "--no-control-socket", "wsgi:app"],
-            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while status_of(f"{base_url}/healthz") != 200:
-            if server.poll() is not None or time.monotonic() > deadline:
-                state = f"exited with {server.returncode}" if server.poll() is not None else "did not answer"
-                pytest.fail(f"gunicorn {state} within {STARTUP_TIMEOUT_S} s; its output:\n"
-                            f"{log_path.read_text(errors='replace')}", pytrace=False)
-            time.sleep(0.1)
-        yield base_url
-    finally:
-        if server.poll() is None:
-            server.terminate()  # SIGTERM to this PID; gunicorn's arbiter stops its workers
-        try:
-            server.wait(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    with gunicorn(env, tmp / "gunicorn.log", "--workers", "2") as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 # --------------------------------------------------------------------------------------------- browser

@@ -160,6 +160,9 @@ def test_the_staff_screen_fits_the_wall_and_every_screen_passes_the_checks(new_c
     phone = signed_in(new_context(**still), PROVINCE_STAFF, "/dashboard/")
     expect(phone.locator("[data-dashboard].charts-on")).to_have_count(1)
     check_page(phone, "dashboard_360")
+    phone.goto(wall.url)  # the deepest level of the breakdown, at a phone's width
+    expect(phone.locator("#figure-categories .breadcrumb li")).to_have_count(3)
+    check_page(phone, "dashboard_drill_3_360")
 
     for context, name in ((new_context(viewport=WALL, **still), "dashboard_public_1920"),
                           (new_context(**still), "dashboard_public_360")):
@@ -178,6 +181,8 @@ def test_the_staff_screen_fits_the_wall_and_every_screen_passes_the_checks(new_c
     expect(wall.get_by_role("alert").first).to_be_visible()
     # check_page lets the document's own "Failed to load resource: … 400" pass: the status is asserted above.
     check_page(wall, "dashboard_400")
+    assert phone.goto(response.url).status == 400
+    check_page(phone, "dashboard_400_360")
 
 
 # ------------------------------------------------------------------------------------------ jurisdiction

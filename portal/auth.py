@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import Flask
 
+from portal import clock
 from portal.extensions import login_manager
 from portal.services import users
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def register(app: Flask) -> None:
@@ -23,4 +18,4 @@ def register(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load(token: str):
-        return users.resume_session(token, utcnow())
+        return users.resume_session(token, clock.now())

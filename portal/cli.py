@@ -8,8 +8,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from portal.auth import utcnow
-from portal.errors import DomainError, NotFound
+from portal import clock
+from portal.exceptions import DomainError, NotFound
 from portal.models import LimitPeriod, MerchantCategory, Role
 from portal.services import (
     benefits,
@@ -73,7 +73,7 @@ def create_command(role: str, phone: str, password: str, region_code: str | None
     """Create an account."""
     try:
         user = users.create_user(phone=phone, password=password, role=role, region_code=region_code,
-                                 name=name, now=utcnow())
+                                 name=name, now=clock.now())
     except DomainError as error:
         _fail(error)
     click.echo(f"created user {user.id}: {user.role.value} {user.phone}")
@@ -85,7 +85,7 @@ def load_command() -> None:
     if current_app.config["ENVIRONMENT"] == "production":
         raise click.ClickException("Demo accounts have a published password: refused in production. "
                                    "Set PORTAL_ENVIRONMENT=development to load them.")
-    result = demo.load(utcnow(), list(current_app.config["REGION_PROVINCES"]))
+    result = demo.load(clock.now(), list(current_app.config["REGION_PROVINCES"]))
     if result.regions_created:
         click.echo(f"regions: {result.regions_created} imported")
     click.echo(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
@@ -109,7 +109,7 @@ def load_command() -> None:
 @tickets_cli.command("sweep")
 def sweep_command() -> None:
     """Record reminders, supervision and public notices that are due. Idempotent: run it every minute."""
-    result = supervision.sweep(utcnow())
+    result = supervision.sweep(clock.now())
     made = ", ".join(f"{n} {kind.value}" for kind, n in result.created.items())
     click.echo(f"tickets checked: {result.checked}; notices created: {made}")
 
@@ -119,7 +119,7 @@ def sweep_command() -> None:
 def apikey_create_command(name: str) -> None:
     """Register a partner channel and print its API key (shown this once; only its hash is kept)."""
     try:
-        channel, key = open311.create_channel(name, utcnow())
+        channel, key = open311.create_channel(name, clock.now())
     except DomainError as error:
         _fail(error)
     click.echo(f"channel {channel.id} {channel.name}: {key}")
@@ -135,7 +135,7 @@ def recount_command() -> None:
 def stats_rebuild_command() -> None:
     """Recompute the dashboard's rollups from the tickets and the ledger (after an upgrade or a bulk import)."""
     started = datetime.now()
-    cells = stats.rebuild(utcnow())
+    cells = stats.rebuild(clock.now())
     click.echo(f"dashboard rollups rebuilt: {cells} cells in {(datetime.now() - started).total_seconds():.1f} s")
 
 
@@ -146,7 +146,7 @@ def stats_rebuild_command() -> None:
 def manager_command(code: str, phone: str, remove: bool) -> None:
     """Give the station with this short CODE (from /s/CODE) a manager: the station manager account PHONE."""
     try:
-        station = stations.set_manager(code, phone, not remove, utcnow())
+        station = stations.set_manager(code, phone, not remove, clock.now())
     except DomainError as error:
         _fail(error)
     click.echo(f"{station.name} ({station.code}) managers: " + ", ".join(m.phone for m in station.managers))
@@ -178,7 +178,7 @@ def merchant_create_command(name: str, lat: float, lng: float, category: str, ad
     """Register a partner merchant; print its id and its till's terminal API key (shown this once)."""
     try:
         merchant, key = merchants.create(name=name, lat=lat, lng=lng, category=category, address=address,
-                                         phone=phone, now=utcnow())
+                                         phone=phone, now=clock.now())
     except DomainError as error:
         _fail(error)
     click.echo(f"merchant {merchant.id} {merchant.name} ({merchant.category.value})")
@@ -193,7 +193,7 @@ def merchant_create_command(name: str, lat: float, lng: float, category: str, ad
 def merchant_staff_command(merchant_id: int, phone: str, password: str | None, name: str) -> None:
     """Let the merchant account PHONE redeem for merchant MERCHANT_ID (with --password, create it first)."""
     try:
-        user = merchants.add_staff(merchant_id, phone, utcnow(), password=password, name=name)
+        user = merchants.add_staff(merchant_id, phone, clock.now(), password=password, name=name)
         merchant = merchants.get(merchant_id)
     except DomainError as error:
         _fail_for_merchant(merchant_id, error)
@@ -233,14 +233,14 @@ def campaign_create_command(name: str, amount_fen: int, stock: int, per_member: 
                             ends: datetime | None, days: int, voucher_days: int, min_spend_fen: int,
                             budget_fen: int | None) -> None:
     """Create a voucher campaign, by default open to every member from now for 30 days."""
-    starts = starts or utcnow()
+    starts = starts or clock.now()
     data = benefits.CampaignData(
         name=name, amount_fen=amount_fen, stock=stock, starts_at=starts, ends_at=ends or starts + timedelta(days=days),
         tag=tag, category=MerchantCategory(category) if category else None, merchant_id=merchant_id,
         per_member=per_member, limit_period=LimitPeriod.DAY if daily else LimitPeriod.CAMPAIGN,
         budget_fen=budget_fen, voucher_days=voucher_days, min_spend_fen=min_spend_fen)
     try:
-        campaign = benefits.create_campaign(data, utcnow())
+        campaign = benefits.create_campaign(data, clock.now())
     except DomainError as error:
         _fail_for_merchant(merchant_id, error)
     start, end = (f"{t.astimezone(SHANGHAI):%Y-%m-%d %H:%M}" for t in (campaign.starts_at, campaign.ends_at))
@@ -255,7 +255,7 @@ def campaign_create_command(name: str, amount_fen: int, stock: int, per_member: 
 def vouchers_issue_command(phone: str, campaign_name: str, count: int) -> None:
     """Give a member vouchers of a campaign (outside its per-member limit, never beyond its stock); print the codes."""
     try:
-        issued = benefits.issue(users.normalise_phone(phone), campaign_name, count, utcnow())
+        issued = benefits.issue(users.normalise_phone(phone), campaign_name, count, clock.now())
     except DomainError as error:
         _fail(error)
     click.echo(f"{len(issued)} voucher(s) of {campaign_name} for {issued[0].membership.user.phone}:")

@@ -1,6 +1,6 @@
-"""Domain exceptions and the one place that turns every error into a page or a JSON body.
+"""The one place that turns every error into a page or a JSON body.
 
-Services raise DomainError subclasses; HTML routes get a bilingual error page, /api/ a JSON object and
+Services raise portal.exceptions; HTML routes get a bilingual error page, /api/ a JSON object and
 /open311/ the GeoReport v2 error array. No response ever carries a stack trace.
 """
 
@@ -13,63 +13,10 @@ from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from portal.exceptions import DomainError
 from portal.i18n import lazy_gettext as _l
 
 log = logging.getLogger(__name__)
-
-
-class DomainError(Exception):
-    status = 400
-    message = _l("The request could not be completed.")
-
-    def __init__(self, message=None, *, fields: dict[str, str] | None = None):
-        super().__init__(message or self.message)  # kept lazy: translated when shown, not when raised
-        if message is not None:
-            self.message = message
-        self.fields = fields or {}
-
-
-class InvalidInput(DomainError):
-    status = 400
-    message = _l("Some of the information given is not valid.")
-
-
-class AuthenticationFailed(DomainError):
-    status = 401
-    message = _l("The mobile number or password is wrong.")
-
-
-class PermissionDenied(DomainError):
-    status = 403
-    message = _l("You do not have permission to do this.")
-
-
-class NotFound(DomainError):
-    status = 404
-    message = _l("We could not find that page.")
-
-
-class InvalidTransition(DomainError):
-    status = 409
-    message = _l("This step is not possible for the case in its current state.")
-
-
-class Conflict(DomainError):
-    """The request is sound but the state forbids it now: sold out, a limit reached, already undone."""
-
-    status = 409
-    message = _l("This cannot be done now.")
-
-
-class AlreadyRedeemed(Conflict):
-    message = _l("This voucher has already been used.")
-
-
-class NotRedeemable(DomainError):
-    """A voucher or card that exists but cannot be used here or now: expired, another merchant's, not valid yet."""
-
-    status = 422
-    message = _l("This cannot be used here.")
 
 
 # Title and explanation for each status the portal answers with; the page shows both languages' text

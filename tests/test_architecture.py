@@ -38,9 +38,37 @@ def test_services_read_no_request_state(name):
             assert not REQUEST_STATE & set(names), f"{name} imports {REQUEST_STATE & set(names)} from {module}"
 
 
+@pytest.mark.parametrize("name", sorted(n for n in modules() if n.startswith("portal.services")
+                                       or n in {"portal.exceptions", "portal.clock"}))
+def test_domain_code_knows_nothing_of_http(name):
+    """Services and their exceptions import neither Flask nor Werkzeug nor the error pages; they read settings
+    through portal.settings and raise portal.exceptions, which portal.errors maps to responses."""
+    for module, _ in imports(modules()[name]):
+        top = module.split(".")[0]
+        assert top not in {"flask", "werkzeug"} and not module.startswith("portal.errors"), f"{name} imports {module}"
+
+
+def _blueprint_of(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[2] if parts[:2] == ["portal", "blueprints"] and len(parts) > 2 else None
+
+
+def test_blueprints_import_no_other_blueprint():
+    """What two blueprints share lives in portal.widgets (or a service), so each blueprint can be read alone."""
+    for name, path in modules().items():
+        own = _blueprint_of(name)
+        if own is None:
+            continue
+        for module, names in imports(path):
+            other = _blueprint_of(module) or next(
+                (b for b in (_blueprint_of(f"{module}.{n}") for n in names) if b), None) if module.startswith(
+                "portal.blueprints") else None
+            assert other in {None, own}, f"{name} imports the {other} blueprint ({module})"
+
+
 @pytest.mark.parametrize(("prefix", "forbidden"), [
     ("portal.models", ("portal.services", "portal.blueprints")),
-    ("portal.services", ("portal.blueprints",)),
+    ("portal.services", ("portal.blueprints", "portal.widgets", "portal.errors")),
     ("portal.extensions", ("portal",)),
 ])
 def test_layers_import_downward_only(prefix, forbidden):
@@ -56,7 +84,11 @@ def test_no_import_cycles():
     for name, path in known.items():
         targets = set()
         for module, names in imports(path):
-            for candidate in [module] + [f"{module}.{n}" for n in names]:
+            submodules = [f"{module}.{n}" for n in names if f"{module}.{n}" in known]
+            # `from portal import clock` imports portal.clock (and runs portal/__init__, which imports nothing
+            # at the top); only names that are not modules make the package itself a target.
+            candidates = submodules if submodules and len(submodules) == len(names) else [module, *submodules]
+            for candidate in candidates:
                 if candidate in known and candidate != name:
                     targets.add(candidate)
         graph[name] = targets

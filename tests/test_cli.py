@@ -149,10 +149,10 @@ def test_merchants_staff_adds_an_account_or_explains_why_not(app, runner, make_u
 
 
 def test_campaigns_create_is_open_to_every_member_for_30_days_by_default(app, runner):
-    from portal.auth import utcnow
+    from portal import clock
     from portal.models import Campaign, LimitPeriod
 
-    before = utcnow()
+    before = clock.now()
     result = runner.invoke(args=["campaigns", "create", "清凉补贴", "--amount-fen", "199", "--stock", "1000"])
     assert result.exit_code == 0, result.output
     assert "1000 vouchers of 199 fen" in result.output and "every member" in result.output
@@ -160,7 +160,7 @@ def test_campaigns_create_is_open_to_every_member_for_30_days_by_default(app, ru
         campaign = db.session.query(Campaign).one()
         assert campaign.tag is None and campaign.category is None and campaign.merchant_id is None
         assert campaign.per_member == 1 and campaign.limit_period is LimitPeriod.CAMPAIGN
-        assert before <= campaign.starts_at <= utcnow() and campaign.budget_fen == 199_000
+        assert before <= campaign.starts_at <= clock.now() and campaign.budget_fen == 199_000
         assert (campaign.ends_at - campaign.starts_at).days == 30
         db.session.remove()
 

@@ -19,7 +19,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.database import begin_write, command
-from portal.errors import AlreadyRedeemed, Conflict, InvalidInput, NotFound, NotRedeemable, PermissionDenied
+from portal.exceptions import AlreadyRedeemed, Conflict, InvalidInput, NotFound, NotRedeemable, PermissionDenied
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
 from portal.models import (

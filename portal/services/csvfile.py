@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 
-from portal.errors import InvalidInput
+from portal.exceptions import InvalidInput
 from portal.i18n import lazy_gettext as _l
 
 BOM = "\ufeff"  # without it Excel reads UTF-8 as the local code page and garbles the Chinese

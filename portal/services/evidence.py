@@ -16,10 +16,10 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from portal.i18n import lazy_gettext as _l
+from portal.settings import setting
 
 MAX_FILES = 5
 MAX_BYTES = 10 * 1024 * 1024
@@ -96,7 +96,7 @@ def prepare(uploads: list[Upload]) -> tuple[list[tuple[Upload, str, bytes]], dic
 
 
 def directory() -> Path:
-    path = Path(current_app.config["UPLOAD_DIR"])
+    path = Path(setting("UPLOAD_DIR"))
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
 

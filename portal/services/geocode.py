@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from flask import current_app
 from geopy.exc import GeopyError
 from geopy.geocoders import Nominatim
 
+from portal.settings import setting
+
 
 def enabled() -> bool:
-    return current_app.config["GEOCODER"] == "nominatim"
+    return setting("GEOCODER") == "nominatim"
 
 
 def locate(address: str) -> tuple[float, float] | None:
@@ -22,10 +23,9 @@ def locate(address: str) -> tuple[float, float] | None:
     address = " ".join((address or "").split())[:100]
     if not address or not enabled():
         return None
-    cfg = current_app.config
     try:
-        return _lookup(address, cfg["GEOCODER_DOMAIN"], cfg["GEOCODER_SCHEME"], cfg["GEOCODER_USER_AGENT"],
-                       float(cfg["GEOCODER_TIMEOUT"]))
+        return _lookup(address, setting("GEOCODER_DOMAIN"), setting("GEOCODER_SCHEME"), setting("GEOCODER_USER_AGENT"),
+                       float(setting("GEOCODER_TIMEOUT")))
     except (GeopyError, OSError, ValueError):
         return None  # unreachable or refused: not kept, so the next search asks again
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portal.database import begin_write
-from portal.errors import InvalidInput, PermissionDenied
+from portal.exceptions import InvalidInput, PermissionDenied
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
 from portal.models import Channel, Kind, LedgerEntry, Role, User

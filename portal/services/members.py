@@ -15,18 +15,18 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.database import command
-from portal.errors import InvalidInput, NotFound, NotRedeemable
+from portal.exceptions import InvalidInput, NotFound, NotRedeemable
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
 from portal.models import BenefitEvent, Membership, MembershipStatus, Role, User
 from portal.services import csvfile, users
 from portal.services.sla import local_date
+from portal.settings import setting
 
 # Occupation tags: campaigns such as the summer cooling voucher are for outdoor workers of some occupations.
 OCCUPATIONS = {
@@ -274,7 +274,7 @@ class _ClockSigner(TimestampSigner):
 
 
 def _serializer(now: datetime) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="member-card", signer=_ClockSigner,
+    return URLSafeTimedSerializer(setting("SECRET_KEY"), salt="member-card", signer=_ClockSigner,
                                   signer_kwargs={"clock": now})
 
 
@@ -283,7 +283,7 @@ def card_token(membership: Membership, now: datetime) -> str:
 
 
 def _otp(membership_id: int, step: int) -> str:
-    key = hashlib.sha256(("member-card-code:" + current_app.config["SECRET_KEY"]).encode()).digest()
+    key = hashlib.sha256(("member-card-code:" + setting("SECRET_KEY")).encode()).digest()
     digest = hmac.new(key, f"{membership_id}:{step}".encode(), hashlib.sha256).digest()
     return f"{int.from_bytes(digest[:8], 'big') % 10 ** CODE_DIGITS:0{CODE_DIGITS}d}"
 

@@ -8,17 +8,17 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import or_, select
 
 from portal.database import command
-from portal.errors import InvalidInput, NotFound, NotRedeemable
+from portal.exceptions import InvalidInput, NotFound, NotRedeemable
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
 from portal.models import Membership, Merchant, MerchantCategory, MerchantStaff, Offer, OfferKind, Role, User
 from portal.services import geo, members, users
 from portal.services.sla import local_date
+from portal.settings import setting
 
 CATEGORIES = {
     MerchantCategory.CATERING: _l("Catering"),
@@ -227,7 +227,7 @@ def offer_saving(offer: Offer, bill_fen: int) -> int:
 # -------------------------------------------------------------------------------------------- checkout
 
 def _checkout_serializer(now: datetime) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="merchant-checkout",
+    return URLSafeTimedSerializer(setting("SECRET_KEY"), salt="merchant-checkout",
                                   signer=members._ClockSigner, signer_kwargs={"clock": now})
 
 

@@ -13,14 +13,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import select
 
 from portal.database import command
-from portal.errors import InvalidInput, NotFound
+from portal.exceptions import InvalidInput, NotFound
 from portal.extensions import db
 from portal.models import OPEN_STATUSES, ApiChannel, Channel, Kind, RegionLevel, Ticket
 from portal.services import regions, taxonomy, tickets
+from portal.settings import setting
 from portal.vocabulary import union_name
 
 MAX_PAGE_SIZE = 100
@@ -85,7 +85,7 @@ def _number(raw: str | None, name: str) -> float | None:
 
 def nearest_district(lat: float, lng: float) -> regions.Place:
     """The district whose centre is nearest, within the configured tree (no boundaries are stored)."""
-    districts = [p for p in regions.places(RegionLevel.DISTRICT, current_app.config["ROOT_REGION"])
+    districts = [p for p in regions.places(RegionLevel.DISTRICT, setting("ROOT_REGION"))
                  if p.lat is not None]
     cos = math.cos(math.radians(lat))
     return min(districts, key=lambda r: (r.lat - lat) ** 2 + ((r.lng - lng) * cos) ** 2)
@@ -163,7 +163,7 @@ def parse_search(args) -> Search:
 
 
 def search(query: Search, now: datetime) -> list[Ticket]:
-    conditions = [regions.within(Ticket.place_code, current_app.config["ROOT_REGION"])]
+    conditions = [regions.within(Ticket.place_code, setting("ROOT_REGION"))]
     if query.ids:
         conditions.append(Ticket.number.in_(query.ids))
     else:  # the spec's default window: the last 90 days

@@ -12,14 +12,14 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import current_app
 from sqlalchemy import ColumnElement, and_, or_, select
 
 from portal.database import command
-from portal.errors import InvalidInput, NotFound
+from portal.exceptions import InvalidInput, NotFound
 from portal.extensions import db
 from portal.models import Region, RegionLevel
 from portal.services.geo import gcj02_to_wgs84
+from portal.settings import setting
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "regions"
 
@@ -191,7 +191,7 @@ def is_place_code(code: str) -> bool:
     _load_tree()
     place = _tree.get(code or "")
     return (place is not None and place.level in PLACE_LEVELS
-            and is_within(place.code, current_app.config["ROOT_REGION"]))
+            and is_within(place.code, setting("ROOT_REGION")))
 
 
 def places(level: RegionLevel, within_code: str) -> list[Place]:

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from portal.database import command
-from portal.errors import InvalidInput
+from portal.exceptions import InvalidInput
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
 from portal.models import Station, StationKind, User

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from portal.database import command
-from portal.errors import InvalidInput, NotFound
+from portal.exceptions import InvalidInput, NotFound
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
 from portal.models import Role, Station, StationChange, StationKind, StationManager, StationReport, User

@@ -29,14 +29,13 @@ from functools import cache
 from pathlib import Path
 from typing import NamedTuple
 
-from flask import current_app
 from sqlalchemy import Date, and_, case, cast, delete, func, literal, or_, select, union_all
 from sqlalchemy import insert as insert_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from portal.database import command
-from portal.errors import InvalidInput, NotFound
+from portal.exceptions import InvalidInput, NotFound
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
 from portal.models import (
@@ -55,6 +54,7 @@ from portal.models import (
     User,
 )
 from portal.services import regions, sla, stations, taxonomy
+from portal.settings import setting
 
 CONTACT_CHANNELS = (Channel.HOTLINE, Channel.MAILBOX, Channel.VISIT, Channel.WEB, Channel.QR, Channel.API)
 # Tickets that came by these are contacts themselves; calls, visits and letters are counted by their ledger entry.
@@ -640,7 +640,7 @@ def dashboard(region: str, p: Period, now: datetime, path: str = "", words_at_le
 
 
 def root() -> str:
-    return current_app.config["ROOT_REGION"]
+    return setting("ROOT_REGION")
 
 
 # ------------------------------------------------------------------------------------ public figures

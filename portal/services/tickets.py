@@ -15,7 +15,6 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import ColumnElement, delete, false, func, or_, select, true, update
 from sqlalchemy import insert as insert_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -23,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from portal.database import begin_write, command
-from portal.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied
+from portal.exceptions import InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
 from portal.models import (
@@ -43,6 +42,7 @@ from portal.models import (
 )
 from portal.services import evidence, regions, sla, stats, taxonomy
 from portal.services.users import normalise_phone
+from portal.settings import setting
 
 MAX_DESCRIPTION = 4000
 MAX_NOTE = 4000
@@ -56,7 +56,7 @@ CODE_LENGTH = 16  # 80 bits
 def query_code_for(token: str) -> str:
     """The worker's query code, derived from the form token with the secret key, so a retried submission
     shows the same code again although only its hash is stored."""
-    digest = hmac.new(current_app.config["SECRET_KEY"].encode(), b"query-code:" + token.encode(),
+    digest = hmac.new(setting("SECRET_KEY").encode(), b"query-code:" + token.encode(),
                       hashlib.sha256).digest()
     number = int.from_bytes(digest[:10])
     chars = [CODE_ALPHABET[(number >> (5 * i)) & 31] for i in range(CODE_LENGTH)]
@@ -178,7 +178,7 @@ def next_number(now: datetime) -> str:
                  .on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
                  .returning(Counter.value))
     sequence = db.session.execute(statement).scalar_one()
-    return f"{current_app.config['ROOT_REGION']}-{day}-{sequence:04d}"
+    return f"{setting('ROOT_REGION')}-{day}-{sequence:04d}"
 
 
 def submit(sub: Submission, *, token: str, now: datetime, uploads: list[evidence.Upload] = ()) -> Receipt:
@@ -222,7 +222,7 @@ def _new_ticket(sub: Submission, token: str, code: str, now: datetime, words: li
     ticket = Ticket(
         number=next_number(now), query_code_hash=_code_hash(code), submission_token=token, kind=sub.kind,
         category=sub.category, channel=sub.channel, status=Status.SUBMITTED, place_code=sub.place_code,
-        handler_code=current_app.config["ROOT_REGION"], description=sub.description.strip(),
+        handler_code=setting("ROOT_REGION"), description=sub.description.strip(),
         employer=sub.employer.strip(), amount_owed_fen=sub.amount_owed_fen, workers_affected=sub.workers_affected,
         lat=sub.lat, lng=sub.lng, anonymous=sub.anonymous,
         contact_name="" if sub.anonymous else sub.contact_name.strip(),
@@ -269,7 +269,7 @@ def _attach(ticket: Ticket, event: TicketEvent, stored: list[evidence.StoredFile
 
 def visible_to(user: User) -> ColumnElement[bool]:
     """Staff see the tickets their union or a union below it handles; administrators see all."""
-    if user.role is Role.ADMIN or (user.role is Role.STAFF and user.region_code == current_app.config["ROOT_REGION"]):
+    if user.role is Role.ADMIN or (user.role is Role.STAFF and user.region_code == setting("ROOT_REGION")):
         # Every ticket lies within the root: no condition at all lets the database walk the worklist index
         # instead of sorting a province's open cases (4 s → 0.2 ms at a million tickets).
         return true()
@@ -594,7 +594,7 @@ PER_PAGE = 20
 
 def _scope(user: User) -> str | None:
     if user.role is Role.ADMIN:
-        return current_app.config["ROOT_REGION"]
+        return setting("ROOT_REGION")
     return user.region_code if user.role is Role.STAFF else None
 
 

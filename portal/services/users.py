@@ -12,17 +12,17 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import joinedload
-from werkzeug.security import check_password_hash, generate_password_hash
 
+from portal import passwords
 from portal.database import begin_write, command
-from portal.errors import AuthenticationFailed, InvalidInput, NotFound
+from portal.exceptions import AuthenticationFailed, InvalidInput, NotFound
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
 from portal.models import LoginSession, Region, Role, User
+from portal.settings import setting
 
 MAX_PASSWORD_LENGTH = 1024  # refused before hashing: a megabyte password would tie a worker up in scrypt
 MIN_PASSWORD_LENGTH = 8
@@ -62,7 +62,7 @@ def password_problem(password: str):
 
 
 def hash_password(password: str) -> str:
-    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+    return passwords.hash_password(password, setting("PASSWORD_HASH_METHOD"))
 
 
 @command
@@ -112,7 +112,7 @@ def authenticate(phone: str, password: str, now: datetime) -> User:
         user = None
     # Hash even for an unknown number, so timing does not reveal which numbers have accounts.
     stored = user.password_hash if user else _dummy_hash()
-    if not check_password_hash(stored, password) or user is None or not user.active:
+    if not passwords.matches(stored, password) or user is None or not user.active:
         raise AuthenticationFailed()
     begin_write()  # only now: the hash above takes tens of milliseconds and needs no lock
     user.last_login_at = now
@@ -124,9 +124,9 @@ _DUMMY: dict[str, str] = {}
 
 
 def _dummy_hash() -> str:
-    method = current_app.config["PASSWORD_HASH_METHOD"]
+    method = setting("PASSWORD_HASH_METHOD")
     if method not in _DUMMY:
-        _DUMMY[method] = generate_password_hash(secrets.token_hex(16), method=method)
+        _DUMMY[method] = passwords.hash_password(secrets.token_hex(16), method)
     return _DUMMY[method]
 
 
@@ -138,8 +138,8 @@ def _digest(token: str) -> str:
 def start_session(user: User, now: datetime, remember: bool = False) -> str:
     """Open a login session and return its token for the browser to hold."""
     remember = remember and user.role in REMEMBERABLE
-    lifetime = (current_app.config["REMEMBER_COOKIE_DURATION"] if remember
-                else current_app.config["SESSION_ABSOLUTE_LIFETIME"])
+    lifetime = (setting("REMEMBER_COOKIE_DURATION") if remember
+                else setting("SESSION_ABSOLUTE_LIFETIME"))
     token = secrets.token_urlsafe(32)
     db.session.add(LoginSession(user_id=user.id, token_hash=_digest(token), remember=remember,
                                 created_at=now, last_seen_at=now, expires_at=now + lifetime))
@@ -161,7 +161,7 @@ def resume_session(token: str, now: datetime) -> User | None:
                               .where(LoginSession.token_hash == _digest(token)))
     if login is None or login.revoked_at is not None or now >= login.expires_at:
         return None
-    if not login.remember and now - login.last_seen_at >= current_app.config["SESSION_IDLE_TIMEOUT"]:
+    if not login.remember and now - login.last_seen_at >= setting("SESSION_IDLE_TIMEOUT"):
         return None
     if not login.user.active:
         return None

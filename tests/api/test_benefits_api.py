@@ -9,7 +9,7 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select
 
-from portal.errors import Conflict, NotRedeemable, PermissionDenied
+from portal.exceptions import Conflict, NotRedeemable, PermissionDenied
 from portal.extensions import db
 from portal.models import Campaign, Membership, OfferKind, Redemption, User, Voucher, VoucherStatus
 from portal.services import benefits, members, merchants

@@ -27,7 +27,7 @@ NAME, PHONE = "张秘密", "13912345678"
 @pytest.fixture(autouse=True)
 def _frozen_clock(monkeypatch):
     """The screen's "today" and "this month" are those of NOW, whatever the day the suite runs."""
-    monkeypatch.setattr("portal.blueprints.dashboard.routes.utcnow", lambda: NOW)
+    monkeypatch.setattr("portal.clock.now", lambda: NOW)
     stats.forget_cache()  # stations and benefits are cached per process for a minute
     yield
     stats.forget_cache()

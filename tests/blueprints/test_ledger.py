@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from portal.errors import InvalidInput, PermissionDenied
+from portal.exceptions import InvalidInput, PermissionDenied
 from portal.extensions import db
 from portal.models import Channel, Kind, LedgerEntry, Role, Ticket, User
 from portal.services import ledger, tickets

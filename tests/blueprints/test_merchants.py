@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
-from portal.errors import NotRedeemable
+from portal.exceptions import NotRedeemable
 from portal.extensions import db
 from portal.models import BenefitEvent, Membership, Offer, OfferKind, Redemption, Role, Voucher, VoucherStatus
 from portal.services import benefits, members, merchants

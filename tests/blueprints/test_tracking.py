@@ -44,7 +44,7 @@ def staff_act(app, level_code, action):
 
 
 def test_a_worker_looks_up_a_request_and_reads_where_it_stands(client, receipt, monkeypatch):
-    monkeypatch.setattr("portal.blueprints.tracking.routes.utcnow", lambda: NOW)  # "20 working days left" today
+    monkeypatch.setattr("portal.clock.now", lambda: NOW)  # "20 working days left" today
     number, code, _ = receipt
     response = look_up(client, number.lower(), code.lower().replace("-", " "))
     assert response.status_code == 303 and response.headers["Location"] == f"/track/{number}"

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from portal.errors import AlreadyRedeemed, Conflict, InvalidInput, NotFound, NotRedeemable, PermissionDenied
+from portal.exceptions import AlreadyRedeemed, Conflict, InvalidInput, NotFound, NotRedeemable, PermissionDenied
 from portal.extensions import db
 from portal.models import (
     BenefitEvent,

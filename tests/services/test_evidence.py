@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from portal.errors import InvalidInput
+from portal.exceptions import InvalidInput
 from portal.extensions import db
 from portal.models import Attachment, Ticket
 from portal.services import evidence, tickets

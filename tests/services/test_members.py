@@ -8,7 +8,7 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
-from portal.errors import InvalidInput, NotRedeemable
+from portal.exceptions import InvalidInput, NotRedeemable
 from portal.extensions import db
 from portal.models import BenefitEvent, Membership, MembershipStatus, Role, User
 from portal.services import members

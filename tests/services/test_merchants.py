@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from geopy.distance import geodesic
 
-from portal.errors import InvalidInput, NotFound
+from portal.exceptions import InvalidInput, NotFound
 from portal.extensions import db
 from portal.models import MerchantCategory, OfferKind, Role, User
 from portal.services import merchants

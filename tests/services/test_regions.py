@@ -3,7 +3,7 @@ import json
 import pytest
 from sqlalchemy import delete, func, select
 
-from portal.errors import InvalidInput, NotFound
+from portal.exceptions import InvalidInput, NotFound
 from portal.extensions import db
 from portal.models import Region, RegionLevel
 from portal.services import regions

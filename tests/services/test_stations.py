@@ -10,7 +10,7 @@ import pytest
 from geopy.distance import geodesic
 from sqlalchemy import select
 
-from portal.errors import InvalidInput, NotFound
+from portal.exceptions import InvalidInput, NotFound
 from portal.extensions import db
 from portal.models import Role, Station, StationChange, User
 from portal.services import geo, stations

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from portal.errors import InvalidInput, NotFound
+from portal.exceptions import InvalidInput, NotFound
 from portal.extensions import db
 from portal.models import Channel, Kind, LedgerEntry, Rating, RegionLevel, Role, Status, Ticket, TicketEvent, User
 from portal.services import ledger, regions, stats, taxonomy, tickets

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, text, update
 
-from portal.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied
+from portal.exceptions import InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from portal.extensions import db
 from portal.models import Channel, Kind, Rating, Region, Role, Status, Ticket, TicketCount, TicketEvent, User
 from portal.services import regions, sla, tickets

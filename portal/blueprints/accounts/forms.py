@@ -1,7 +1,7 @@
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from portal.errors import InvalidInput
+from portal.exceptions import InvalidInput
 from portal.forms import Form
 from portal.i18n import lazy_gettext as _l
 from portal.services.users import MAX_PASSWORD_LENGTH, normalise_phone

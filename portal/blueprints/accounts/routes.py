@@ -6,10 +6,10 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
+from portal import clock
 from portal.access import public, signed_in
-from portal.auth import utcnow
 from portal.blueprints.accounts.forms import LoginForm
-from portal.errors import AuthenticationFailed
+from portal.exceptions import AuthenticationFailed
 from portal.extensions import limiter
 from portal.forms import rerender_on_csrf_error
 from portal.htmx import redirect_after_post
@@ -54,13 +54,13 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = users.authenticate(form.phone.data, form.password.data, utcnow())
+            user = users.authenticate(form.phone.data, form.password.data, clock.now())
         except AuthenticationFailed as error:
             log.info("login failed ip=%s", request.remote_addr)
             form.form_errors.append(str(error.message))
         else:
             session.clear()  # no pre-login state survives into the signed-in session
-            users.start_session(user, utcnow(), remember=form.remember.data)
+            users.start_session(user, clock.now(), remember=form.remember.data)
             login_user(user, remember=form.remember.data and user.role in users.REMEMBERABLE)
             log.info("login ok user=%s ip=%s", user.id, request.remote_addr)
             return redirect_after_post(_safe_next(request.args.get("next")) or _landing(user))
@@ -70,7 +70,7 @@ def login():
 @bp.post("/logout")
 @signed_in
 def logout():
-    users.end_session(current_user.get_id(), utcnow())
+    users.end_session(current_user.get_id(), clock.now())
     logout_user()
     session.clear()
     return redirect_after_post(url_for("pages.home"))
@@ -80,5 +80,5 @@ def logout():
 @signed_in
 def profile():
     path = regions.ancestry(current_user.region_code) if current_user.region_code else []
-    return render_template("accounts/profile.html", user=current_user, path=path, now=utcnow(),
+    return render_template("accounts/profile.html", user=current_user, path=path, now=clock.now(),
                            membership=members.of_user(current_user) if current_user.role is Role.MEMBER else None)

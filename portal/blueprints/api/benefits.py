@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from flask import abort, current_app, g, jsonify, request, url_for
 
+from portal import clock
 from portal.access import merchant_key
-from portal.auth import utcnow
 from portal.blueprints.api.routes import bp
-from portal.errors import InvalidInput
+from portal.exceptions import InvalidInput
 from portal.extensions import csrf, limiter
 from portal.i18n import lazy_gettext as _l
 from portal.models import Offer, Redemption, Voucher
@@ -96,7 +96,7 @@ def _answer(redemption: Redemption, status: int = 200, **headers):
 @_till_limit
 def verify_member():
     """A scanned card token or a typed card code → the membership, and what applies at this merchant."""
-    now = utcnow()
+    now = clock.now()
     membership = members.read_card(_proof(_body({"token", "code"})), now)
     found = benefits.checkout(g.merchant, membership, now)
     return jsonify({
@@ -115,7 +115,7 @@ def redeem_voucher(code: str):
     body = _body({"bill_fen", "offer_id"})
     sale = benefits.Sale(bill_fen=_whole(body, "bill_fen", 1, merchants.MAX_BILL_FEN), voucher_code=code,
                          offer_id=_whole(body, "offer_id", 1, 2**31 - 1, required=False))
-    result = benefits.redeem(g.merchant, sale, utcnow(), channel="till", key=request.headers.get("Idempotency-Key"))
+    result = benefits.redeem(g.merchant, sale, clock.now(), channel="till", key=request.headers.get("Idempotency-Key"))
     if result.created:
         return _answer(result.redemption, 201)
     return _answer(result.redemption, 200, **{"Idempotent-Replayed": "true"})
@@ -134,4 +134,4 @@ def redemption(redemption_id: int):
 @_till_limit
 def undo_redemption(redemption_id: int):
     """Within 5 minutes of the redemption, by the same merchant: the voucher can be used again."""
-    return _answer(benefits.undo(g.merchant, redemption_id, utcnow()))
+    return _answer(benefits.undo(g.merchant, redemption_id, clock.now()))

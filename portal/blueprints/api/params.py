@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from portal.errors import InvalidInput
+from portal.exceptions import InvalidInput
 from portal.i18n import lazy_gettext as _l
 from portal.services import stations
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request, url_for
 
+from portal import clock
 from portal.access import public
-from portal.auth import utcnow
 from portal.blueprints.api.params import Params
 from portal.extensions import limiter
 from portal.models import Station
@@ -45,7 +45,7 @@ def nearby():
     limit = params.whole("limit", 1, stations.MAX_LIMIT, 20)
     mask, open_now = params.facilities(), params.flag("open_now")
     params.check()
-    now = utcnow()
+    now = clock.now()
     found = stations.nearby(lat, lng, now, radius_m=radius, limit=limit, facilities=mask, open_now=open_now)
     return jsonify(collection([feature(n.station, now, n.distance_m) for n in found]))
 
@@ -53,7 +53,7 @@ def nearby():
 @bp.get("/stations/<int:station_id>")
 @public
 def station(station_id: int):
-    return jsonify(feature(stations.get(station_id), utcnow()))
+    return jsonify(feature(stations.get(station_id), clock.now()))
 
 
 @bp.get("/stations")
@@ -62,7 +62,7 @@ def all_stations():
     params = Params(request.args)
     number, size = params.whole("page", 1, 1_000_000, 1), params.whole("page_size", 1, 500, 100)
     params.check()
-    now, (items, total) = utcnow(), stations.page(number, size)
+    now, (items, total) = clock.now(), stations.page(number, size)
     more = number * size < total
     return jsonify(collection([feature(s, now) for s in items], page=number, page_size=size, total=total,
                               next=url_for("api.all_stations", page=number + 1, page_size=size, _external=True)

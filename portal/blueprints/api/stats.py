@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
+from portal import clock
 from portal.access import public
-from portal.auth import utcnow
 from portal.blueprints.api.routes import bp
 from portal.services import stats
 
@@ -20,7 +20,7 @@ CACHE_CONTROL = "public, max-age=5"
 def public_stats():
     """?region= any region of the tree (the root by default; unknown: 404), ?period=today|month|range with
     ?first= and ?last= (ISO dates) for a range; a bad period is a 400 naming the field."""
-    now, args = utcnow(), request.args
+    now, args = clock.now(), request.args
     region = stats.scope_of(None, args.get("region", ""))
     chosen = stats.period(args.get("period", ""), args.get("first", ""), args.get("last", ""), now)
     board = stats.dashboard(region, chosen, now, words_at_least=stats.SMALL)

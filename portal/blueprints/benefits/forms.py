@@ -17,7 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from portal.errors import DomainError, InvalidInput, NotFound
+from portal.exceptions import DomainError, InvalidInput, NotFound
 from portal.forms import Form, yuan_to_fen
 from portal.i18n import lazy_gettext as _l
 from portal.models import LimitPeriod, MerchantCategory

@@ -3,10 +3,10 @@
 from flask import Blueprint, Response, flash, render_template, request, url_for
 from flask_login import current_user
 
+from portal import clock
 from portal.access import roles
-from portal.auth import utcnow
 from portal.blueprints.benefits.forms import ROSTER_MAX_BYTES, ActionForm, CampaignForm, DecideForm, RosterForm
-from portal.errors import DomainError
+from portal.exceptions import DomainError
 from portal.forms import rerender_on_csrf_error
 from portal.htmx import redirect_after_post
 from portal.i18n import gettext as _
@@ -23,13 +23,13 @@ def index():
     """Each campaign's stock, budget and spending, each merchant's redemptions, and what waits for a decision."""
     return render_template("benefits/index.html", campaigns=benefits.campaign_totals(),
                            merchants=benefits.merchant_totals(), pending=len(members.pending()), form=ActionForm(),
-                           now=utcnow())
+                           now=clock.now())
 
 
 @bp.get("/totals.csv")
 @roles(Role.ADMIN)
 def totals_csv():
-    name = f"benefits-totals-{local_date(utcnow()):%Y%m%d}.csv"
+    name = f"benefits-totals-{local_date(clock.now()):%Y%m%d}.csv"
     return Response(benefits.totals_csv(), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={name}"})
 
@@ -42,7 +42,7 @@ def roster():
     form, report = RosterForm(), None
     if form.validate_on_submit():
         try:
-            report = members.import_roster(form.rows(), current_user, utcnow())
+            report = members.import_roster(form.rows(), current_user, clock.now())
         except DomainError as error:
             form.show(error)
     refused = request.method == "POST" and (report is None or not report.ok)
@@ -70,7 +70,7 @@ def _pending_page(failed: tuple[int, DecideForm] | None = None, status: int = 20
 @rerender_on_csrf_error
 def decide(membership_id: int):
     membership, form = members.get(membership_id), DecideForm(row=membership_id)
-    if form.validate_on_submit() and form.decide(membership.id, current_user, utcnow()):
+    if form.validate_on_submit() and form.decide(membership.id, current_user, clock.now()):
         done = _("%(name)s (%(number)s) is now a member.") if form.decision.data == "approve" else \
             _("The sign-up of %(name)s (%(number)s) was rejected.")
         flash(done % {"name": membership.name, "number": membership.number}, "success")
@@ -85,7 +85,7 @@ def new_campaign():
     form = CampaignForm()
     if form.validate_on_submit():
         try:
-            campaign = benefits.create_campaign(form.campaign_data(), utcnow(), current_user)
+            campaign = benefits.create_campaign(form.campaign_data(), clock.now(), current_user)
         except DomainError as error:
             form.show(error)
         else:
@@ -99,6 +99,6 @@ def new_campaign():
 def stop(campaign_id: int):
     """No more claims or redemptions; vouchers already claimed can no longer be used."""
     if ActionForm().validate_on_submit():
-        benefits.stop_campaign(campaign_id, current_user, utcnow())
+        benefits.stop_campaign(campaign_id, current_user, clock.now())
         flash(_("The campaign is stopped."), "success")
     return redirect_after_post(url_for("benefits.index"))

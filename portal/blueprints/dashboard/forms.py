@@ -7,7 +7,7 @@ from datetime import datetime
 
 from wtforms import HiddenField, StringField
 
-from portal.errors import InvalidInput
+from portal.exceptions import InvalidInput
 from portal.forms import Form
 from portal.i18n import lazy_gettext as _l
 from portal.services import stats

@@ -13,10 +13,10 @@ from flask import Blueprint, Response, render_template, request
 from flask_login import current_user
 
 import portal.blueprints.dashboard.charts as charts  # the module itself: the templates call its helpers
+from portal import clock
 from portal.access import public, roles
-from portal.auth import utcnow
 from portal.blueprints.dashboard.forms import ScreenForm
-from portal.errors import InvalidInput
+from portal.exceptions import InvalidInput
 from portal.extensions import limiter
 from portal.htmx import render_page_or_partial
 from portal.models import Role
@@ -58,7 +58,7 @@ def public_live():
 def export_csv():
     """The figures of each day of the period and their total, as the screen counts them."""
     form = ScreenForm(request.args)
-    region, period = stats.scope_of(current_user, form.region.data or ""), form.chosen(utcnow())
+    region, period = stats.scope_of(current_user, form.region.data or ""), form.chosen(clock.now())
     name = f"dashboard-{region}-{period.first.isoformat()}-{period.last.isoformat()}.csv"
     return Response(csvfile.write(stats.rows_for_export(region, period)), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={name}"})
@@ -67,7 +67,7 @@ def export_csv():
 def _screen(viewer, live: bool = False):
     """The page, or for the poller only its live part (204 while nothing changed). A period that is not one
     gets the page back with the reason beside the dates, and 400."""
-    form, now = ScreenForm(request.args), utcnow()
+    form, now = ScreenForm(request.args), clock.now()
     region = stats.scope_of(viewer, form.region.data or "")
     if live and request.args.get("v") == stats.version():
         return Response(status=204)

@@ -18,7 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from portal.errors import InvalidInput
+from portal.exceptions import InvalidInput
 from portal.forms import OneTimeForm, category_choices, read_form_token, read_uploads, yuan_to_fen
 from portal.i18n import lazy_gettext as _l
 from portal.models import Channel, Kind

@@ -3,13 +3,13 @@
 from flask import Blueprint, abort, current_app, render_template, request, session
 from flask_login import current_user
 
+from portal import clock
 from portal.access import public
-from portal.auth import utcnow
 from portal.blueprints.grievances.forms import GrievanceForm
-from portal.blueprints.regions.picker import build_picker, choices_for
 from portal.extensions import limiter
 from portal.forms import rerender_on_csrf_error
 from portal.services import regions, stations, text
+from portal.widgets.region_picker import build_picker, choices_for
 
 bp = Blueprint("grievances", __name__)
 
@@ -28,7 +28,7 @@ def index(code: str | None = None):
     picker = build_picker(request.form if request.method == "POST" else choices_for(_qr_place(code)))
     member_id = current_user.id if current_user.is_authenticated else None
     if "refresh_place" not in request.form and form.validate_on_submit():
-        receipt = form.try_submit(picker.chosen.code if picker.chosen else None, member_id, utcnow(), session)
+        receipt = form.try_submit(picker.chosen.code if picker.chosen else None, member_id, clock.now(), session)
         if receipt is not None:
             return render_template("grievances/receipt.html", receipt=receipt)
     status = 422 if request.method == "POST" and "refresh_place" not in request.form else 200

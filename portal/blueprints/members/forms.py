@@ -7,7 +7,7 @@ from datetime import datetime
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from portal.errors import InvalidInput
+from portal.exceptions import InvalidInput
 from portal.forms import CSRF_EXPIRED, Form, OneTimeForm
 from portal.i18n import lazy_gettext as _l
 from portal.models import Membership

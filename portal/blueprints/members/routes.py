@@ -10,10 +10,10 @@ import logging
 from flask import Blueprint, flash, render_template, request, session, url_for
 from flask_login import current_user, login_user
 
+from portal import clock
 from portal.access import public, roles
-from portal.auth import utcnow
 from portal.blueprints.members.forms import ClaimForm, SignUpForm
-from portal.errors import DomainError, PermissionDenied
+from portal.exceptions import DomainError, PermissionDenied
 from portal.extensions import limiter
 from portal.forms import rerender_on_csrf_error
 from portal.htmx import is_fragment_request, redirect_after_post, render_page_or_partial
@@ -87,7 +87,7 @@ def index():
     membership = _membership()
     saved = benefits.savings(membership) if membership else 0
     return render_template("members/index.html", membership=membership, saved=saved,
-                           valid=bool(membership) and members.is_valid(membership, utcnow()))
+                           valid=bool(membership) and members.is_valid(membership, clock.now()))
 
 
 @bp.route("/member/signup", methods=["GET", "POST"])
@@ -97,7 +97,7 @@ def index():
 @limiter.limit(SIGNUP_ATTEMPTS_PER_ADDRESS, methods=["POST"], scope="member-signup-attempts")
 def signup():
     form = SignUpForm()
-    membership = form.try_sign_up(utcnow()) if form.validate_on_submit() else None
+    membership = form.try_sign_up(clock.now()) if form.validate_on_submit() else None
     if membership is None:
         return render_template("members/signup.html", form=form), 422 if form.is_submitted() else 200
     _sign_in(membership.user, bool(form.remember.data))
@@ -112,7 +112,7 @@ def signup():
 def _sign_in(user, remember: bool) -> None:
     """Exactly as accounts.login signs a user in: no pre-sign-up state survives into the new session."""
     session.clear()
-    users.start_session(user, utcnow(), remember=remember)
+    users.start_session(user, clock.now(), remember=remember)
     login_user(user, remember=remember)
 
 
@@ -133,14 +133,14 @@ def _card(membership, now) -> dict:
 @bp.get("/member/card")
 @roles(Role.MEMBER)
 def card():
-    return render_template("members/card.html", **_card(_membership(), utcnow()))
+    return render_template("members/card.html", **_card(_membership(), clock.now()))
 
 
 @bp.get("/member/card/code")
 @roles(Role.MEMBER)
 def code():
     """The QR and code alone, fetched by htmx every REFRESH_SECONDS; a whole card page without JavaScript."""
-    return render_page_or_partial("members/card.html", "members/_code.html", **_card(_membership(), utcnow()))
+    return render_page_or_partial("members/card.html", "members/_code.html", **_card(_membership(), clock.now()))
 
 
 # ---------------------------------------------------------------------------------------------- the wallet
@@ -148,7 +148,7 @@ def code():
 @bp.get("/member/wallet")
 @roles(Role.MEMBER)
 def wallet():
-    membership, now = _membership(), utcnow()
+    membership, now = _membership(), clock.now()
     if membership is None:
         return render_template("members/wallet.html", membership=None)
     return render_template("members/wallet.html", membership=membership, now=now,
@@ -160,7 +160,7 @@ def wallet():
 
 def _campaigns(membership, problem: str | None = None, status: int = 200):
     """The campaigns page; a refused claim comes back on it with its reason and status."""
-    now = utcnow()
+    now = clock.now()
     offerings = benefits.offerings(membership, now) if membership else []
     forms = {o.campaign.id: ClaimForm(formdata=None) for o in offerings if o.reason is None}
     return render_template("members/campaigns.html", membership=membership, offerings=offerings, forms=forms,
@@ -181,7 +181,7 @@ def claim(campaign_id: int):
     if not form.validate_on_submit():
         return _campaigns(membership, form.problem(), 400)
     try:
-        voucher = benefits.claim(membership, campaign_id, utcnow(), key=form.record_key())
+        voucher = benefits.claim(membership, campaign_id, clock.now(), key=form.record_key())
     except DomainError as error:
         return _campaigns(membership, str(error.message), error.status)
     flash(_("Claimed: your %(campaign)s voucher %(code)s is in your wallet.", campaign=voucher.campaign.name,

@@ -14,31 +14,24 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from portal.blueprints.stations.forms import RADII, Origin
-from portal.errors import DomainError, InvalidInput
+from portal.exceptions import DomainError, InvalidInput
 from portal.forms import Form, OneTimeForm, yuan_to_fen
 from portal.i18n import lazy_gettext as _l
 from portal.models import MerchantCategory, OfferKind, Voucher
-from portal.services import benefits, geo, merchants, regions
+from portal.services import benefits, geo, merchants
+from portal.widgets.whereabouts import Origin, WhereaboutsForm, centre_of
 
 ID = Regexp(r"\d{1,10}\Z", message=_l("Choose one of the options shown."))
 MONEY = _l("Enter an amount in yuan, for example 35 or 35.50.")
 REUSED = _l("This page was already used for another redemption. Read the member's card again for a new one.")
 
 
-class DirectoryForm(Form):
+class DirectoryForm(WhereaboutsForm):
     """Shared links carry these parameters: what cannot be read is explained beside its field, never a 500."""
 
-    class Meta:
-        csrf = False
-
-    lat = HiddenField()
-    lng = HiddenField()
     category = SelectField(_l("Category"), choices=[SelectChoice("", _l("All categories"))]
                            + [SelectChoice(c.value, label) for c, label in merchants.CATEGORIES.items()],
                            validators=[Optional()])
-    radius = SelectField(_l("Within"), choices=[SelectChoice(str(r), _l("%(km)d km", km=r // 1000)) for r in RADII],
-                         default="5000", validators=[Optional()])
 
     def validate_lat(self, field) -> None:
         if (field.data or self.lng.data) and (geo.degrees(field.data, 90) is None
@@ -49,17 +42,11 @@ class DirectoryForm(Form):
     def chosen_category(self) -> MerchantCategory | None:
         return MerchantCategory(self.category.data) if self.category.data and not self.category.errors else None
 
-    def radius_m(self) -> int:
-        return int(self.radius.data) if self.radius.data in {str(r) for r in RADII} else 5_000
-
     def origin(self, place) -> Origin | None:
         """The phone's location when it was shared and could be read, else the centre of the place chosen."""
         if self.lat.data and not self.lat.errors:
             return Origin(geo.degrees(self.lat.data, 90), geo.degrees(self.lng.data, 180), str(_l("your location")))
-        for p in reversed(regions.ancestry(place.code) if place else []):  # towns have no centroid
-            if p.lat is not None and p.lng is not None:
-                return Origin(p.lat, p.lng, place.name)
-        return None
+        return centre_of(place)
 
     def problems(self) -> list[str]:
         return [str(e) for name in ("lat", "category", "radius") for e in self[name].errors]

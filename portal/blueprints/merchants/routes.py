@@ -9,11 +9,10 @@ from flask import Blueprint, flash, render_template, request, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
+from portal import clock
 from portal.access import public, roles
-from portal.auth import utcnow
 from portal.blueprints.merchants.forms import KINDS, ActionForm, CardForm, DirectoryForm, OfferForm, RedeemForm
-from portal.blueprints.regions.picker import build_picker
-from portal.errors import Conflict, DomainError, InvalidInput, NotRedeemable
+from portal.exceptions import Conflict, DomainError, InvalidInput, NotRedeemable
 from portal.extensions import limiter
 from portal.forms import rerender_on_csrf_error
 from portal.htmx import redirect_after_post, render_page_or_partial
@@ -21,6 +20,7 @@ from portal.i18n import gettext as _
 from portal.models import Role
 from portal.services import benefits, members, merchants
 from portal.services.sla import local_date
+from portal.widgets.region_picker import build_picker
 
 bp = Blueprint("merchants", __name__)
 STAFF = Role.MERCHANT
@@ -50,7 +50,7 @@ def index():
 def detail(merchant_id: int):
     merchant = merchants.get(merchant_id)
     return render_template("merchants/detail.html", merchant=merchant, categories=merchants.CATEGORIES,
-                           offers=merchants.live_offers(merchant.id, utcnow()),
+                           offers=merchants.live_offers(merchant.id, clock.now()),
                            links=merchants.navigation_links(merchant))
 
 
@@ -87,7 +87,7 @@ def counter():
 @limiter.limit(CARD_READS, key_func=_cashier)
 def checkout():
     """Read the member's card (posted, so the code is in no URL or log) and show what applies."""
-    merchant, form, now = merchants.of_staff(current_user), CardForm(), utcnow()
+    merchant, form, now = merchants.of_staff(current_user), CardForm(), clock.now()
     if not form.validate_on_submit():
         return _counter(merchant, card=form, status=400)
     try:
@@ -110,7 +110,7 @@ def _redeem(merchant, membership, form: RedeemForm, now):
 @roles(STAFF)
 @rerender_on_csrf_error
 def redeem():
-    merchant, form, now = merchants.of_staff(current_user), RedeemForm(), utcnow()
+    merchant, form, now = merchants.of_staff(current_user), RedeemForm(), clock.now()
     membership, status = None, 400
     try:
         membership = merchants.read_checkout_ref(merchant, form.ref.data, now) if form.ref.data else None
@@ -129,7 +129,8 @@ def redeem():
 
 def _receipt(merchant, redemption, status: int = 200, problem: str | None = None):
     return render_template("merchants/receipt.html", merchant=merchant, redemption=redemption, members=members,
-                           can_undo=benefits.can_undo(redemption, utcnow()), form=ActionForm(), problem=problem), status
+                           can_undo=benefits.can_undo(redemption, clock.now()), form=ActionForm(),
+                           problem=problem), status
 
 
 @bp.get("/merchant/redemptions/<int:redemption_id>")
@@ -147,7 +148,7 @@ def undo(redemption_id: int):
     redemption = benefits.redemption_of(merchant, redemption_id)
     if form.validate_on_submit():
         try:
-            benefits.undo(merchant, redemption.id, utcnow(), staff=current_user)
+            benefits.undo(merchant, redemption.id, clock.now(), staff=current_user)
         except Conflict as error:
             return _receipt(merchant, redemption, error.status, str(error.message))
         flash(_("Undone. Nothing was redeemed, and any voucher can be used again."), "success")
@@ -163,14 +164,14 @@ def offers():
     merchant, form = merchants.of_staff(current_user), OfferForm()
     if form.validate_on_submit():
         try:
-            merchants.add_offer(merchant, form.offer_data(), utcnow())
+            merchants.add_offer(merchant, form.offer_data(), clock.now())
         except InvalidInput as error:
             form.show(error)
         else:
             flash(_("Offer added. Members see it on your page and at the counter."), "success")
             return redirect_after_post(url_for("merchants.offers"))
     return render_template("merchants/offers.html", merchant=merchant, form=form, kinds=KINDS,
-                           offers=merchants.all_offers(merchant), today=local_date(utcnow()),
+                           offers=merchants.all_offers(merchant), today=local_date(clock.now()),
                            end_form=ActionForm(formdata=None)), 400 if form.is_submitted() else 200
 
 

@@ -6,8 +6,8 @@ portal.errors. Reads are public but show details only to the channel that submit
 
 from flask import Blueprint, g, jsonify, request, url_for
 
+from portal import clock
 from portal.access import channel_key, public
-from portal.auth import utcnow
 from portal.extensions import csrf, limiter
 from portal.services import open311
 
@@ -50,7 +50,7 @@ def create_request():
     """Form-encoded as the spec has it, or JSON; an Idempotency-Key header makes a retry return the first."""
     fields = request.form.to_dict() or (request.get_json(silent=True) or {})
     receipt = open311.create(g.api_channel, {k: str(v) for k, v in fields.items()},
-                             request.headers.get("Idempotency-Key"), utcnow())
+                             request.headers.get("Idempotency-Key"), clock.now())
     body = [{"service_request_id": receipt.ticket.number, "service_notice": None, "account_id": None,
              "query_code": receipt.query_code}]
     return jsonify(body), 201 if receipt.created else 200
@@ -59,7 +59,7 @@ def create_request():
 @bp.get("/requests.json")
 @public
 def requests():
-    found = open311.search(open311.parse_search(request.args), utcnow())
+    found = open311.search(open311.parse_search(request.args), clock.now())
     reader = _reader()
     return jsonify([open311.serialise(t, reader) for t in found])
 

@@ -3,8 +3,8 @@
 from flask import Blueprint, request
 
 from portal.access import public
-from portal.blueprints.regions.picker import build_picker
 from portal.htmx import render_page_or_partial
+from portal.widgets.region_picker import build_picker
 
 bp = Blueprint("regions", __name__)
 

@@ -6,17 +6,16 @@ Another jurisdiction's ticket, file or history answers 404, never 403: its exist
 from flask import Blueprint, abort, current_app, flash, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from portal import vocabulary
+from portal import clock, vocabulary
 from portal.access import roles
-from portal.auth import utcnow
-from portal.blueprints.regions.picker import build_picker
 from portal.blueprints.staff.forms import ActionForm, InboxFilters, LedgerForm
-from portal.errors import DomainError
+from portal.exceptions import DomainError
 from portal.forms import rerender_on_csrf_error
 from portal.htmx import redirect_after_post, render_page_or_partial
 from portal.i18n import gettext as _
 from portal.models import Role, Ticket
 from portal.services import evidence, ledger, regions, supervision, tickets
+from portal.widgets.region_picker import build_picker
 
 bp = Blueprint("staff", __name__)
 
@@ -46,10 +45,10 @@ LEAVES = {"return_up", "report_up"}
 def index():
     region = regions.place(current_user.region_code or current_app.config["ROOT_REGION"])
     filters = InboxFilters(request.args)
-    page = tickets.inbox(current_user, filters.query(), utcnow())
+    page = tickets.inbox(current_user, filters.query(), clock.now())
     return render_page_or_partial("staff/index.html", "staff/_inbox.html", region=region, filters=filters,
                                   inbox=page, path=regions.ancestry(region.code), below=regions.children(region.code),
-                                  notices=supervision.for_union(current_user), now=utcnow())
+                                  notices=supervision.for_union(current_user), now=clock.now())
 
 
 def _ticket_page(ticket: Ticket, status: int = 200, failed: tuple[str, ActionForm] | None = None):
@@ -58,7 +57,7 @@ def _ticket_page(ticket: Ticket, status: int = 200, failed: tuple[str, ActionFor
     if failed:
         drafts[failed[0]] = failed[1].note.data or ""
     return render_template("staff/ticket.html", ticket=ticket, drafts=drafts, form=failed[1] if failed else None,
-                           now=utcnow(), children=regions.children(ticket.handler_code),
+                           now=clock.now(), children=regions.children(ticket.handler_code),
                            actions=tickets.staff_actions(ticket, current_user)), status
 
 
@@ -75,7 +74,7 @@ def act(ticket_id: int, action: str):
     if action not in ACTIONS:
         abort(404)
     try:
-        ACTIONS[action](found, current_user, form, utcnow())  # the service checks every field
+        ACTIONS[action](found, current_user, form, clock.now())  # the service checks every field
     except DomainError as error:
         for message in error.fields.values() or [error.message]:
             flash(str(message), "error")
@@ -97,7 +96,7 @@ def ledger_page():
     if "refresh_place" not in request.form and form.validate_on_submit():
         try:
             logged = ledger.log(current_user, form.contact(picker.chosen.code if picker.chosen else ""),
-                                form.record_key(), utcnow())
+                                form.record_key(), clock.now())
         except DomainError as error:
             form.form_errors.extend(str(message) for message in error.fields.values() or [error.message])
         else:

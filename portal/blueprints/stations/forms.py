@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask_wtf.file import FileField, FileRequired
@@ -11,41 +10,25 @@ from wtforms import (
     DateTimeLocalField,
     HiddenField,
     SelectChoice,
-    SelectField,
     SelectMultipleField,
     StringField,
 )
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.errors import InvalidInput
+from portal.exceptions import InvalidInput
 from portal.forms import Form
 from portal.i18n import lazy_gettext as _l
-from portal.services import geo, geocode, regions, station_files, stations
+from portal.services import geo, geocode, station_files, stations
 from portal.services.sla import SHANGHAI
-
-RADII = (1_000, 3_000, 5_000, 10_000, 20_000, 50_000)
-
-
-@dataclass(frozen=True)
-class Origin:
-    lat: float
-    lng: float
-    label: str  # "your location" or the place chosen
+from portal.widgets.whereabouts import Origin, WhereaboutsForm, centre_of
 
 
-class FindForm(Form):
-    class Meta:
-        csrf = False
-
-    lat = HiddenField()
-    lng = HiddenField()
+class FindForm(WhereaboutsForm):
     f = SelectMultipleField(_l("Facilities I need"), choices=[SelectChoice(f.code, f.label)
                                                                for f in stations.FACILITIES.values()],
                             widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
                             validators=[Optional()])
-    radius = SelectField(_l("Within"), choices=[SelectChoice(str(r), _l("%(km)d km", km=r // 1000)) for r in RADII],
-                         default="5000", validators=[Optional()])
     open = BooleanField(_l("Open now"))
     view = HiddenField()
     address = StringField(_l("Or type an address"), validators=[Length(max=100)])
@@ -53,9 +36,6 @@ class FindForm(Form):
     def facilities(self) -> int:
         """Unknown facility codes in a shared link are dropped, not refused."""
         return stations.mask_of([c for c in self.f.data or [] if c in stations.FACILITIES])
-
-    def radius_m(self) -> int:
-        return int(self.radius.data) if self.radius.data in {str(r) for r in RADII} else 5_000
 
     def origin(self, place) -> Origin | None:
         """The phone's location when it was shared and is a real point, else the centre of the place chosen."""
@@ -67,11 +47,7 @@ class FindForm(Form):
             return Origin(*found, (self.address.data or "").strip()[:100])
         if self.address.data and geocode.enabled():
             self.address.errors = [str(_l("We could not find this address. Choose a city or district instead."))]
-        if place is not None:
-            for p in reversed(regions.ancestry(place.code)):  # towns have no centroid: use their district's
-                if p.lat is not None and p.lng is not None:
-                    return Origin(p.lat, p.lng, place.name)
-        return None
+        return centre_of(place)
 
 
 class ReportForm(Form):

@@ -8,17 +8,17 @@ station or region id is never read (SECURITY #21).
 from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from portal import clock
 from portal.access import public, roles
-from portal.auth import utcnow
-from portal.blueprints.regions.picker import build_picker
 from portal.blueprints.stations.forms import ClosureForm, FindForm, HoursForm, ImportForm, ManagerForm, ReportForm
-from portal.errors import DomainError
+from portal.exceptions import DomainError
 from portal.extensions import limiter
 from portal.forms import rerender_on_csrf_error
 from portal.htmx import redirect_after_post, render_page_or_partial
 from portal.i18n import gettext as _
 from portal.models import Role
 from portal.services import qr, station_files, stations
+from portal.widgets.region_picker import build_picker
 
 bp = Blueprint("stations", __name__)
 MANAGERS = (Role.STATION_MANAGER, Role.ADMIN)
@@ -27,7 +27,7 @@ MANAGERS = (Role.STATION_MANAGER, Role.ADMIN)
 @bp.get("/stations/")
 @public
 def index():
-    form, picker, now = FindForm(request.args), build_picker(request.args), utcnow()
+    form, picker, now = FindForm(request.args), build_picker(request.args), clock.now()
     origin = form.origin(picker.chosen)
     found = stations.nearby(origin.lat, origin.lng, now, radius_m=form.radius_m(), limit=50,
                             facilities=form.facilities(), open_now=bool(form.open.data)) if origin else None
@@ -40,7 +40,7 @@ def index():
 @public
 def detail(station_id: int):
     station = stations.get(station_id)
-    return render_template("stations/detail.html", station=station, now=utcnow(), form=ReportForm(),
+    return render_template("stations/detail.html", station=station, now=clock.now(), form=ReportForm(),
                            change=stations.last_change(station), links=stations.navigation_links(station))
 
 
@@ -65,7 +65,7 @@ def poster(station_id: int):
 def report(station_id: int):
     form = ReportForm()
     if form.validate_on_submit():
-        stations.report(station_id, form.correct.data == "yes", form.problem.data, utcnow())
+        stations.report(station_id, form.correct.data == "yes", form.problem.data, clock.now())
         flash(_("Thank you. The station's manager will see what you said."), "success")
     return redirect_after_post(url_for("stations.detail", station_id=station_id))
 
@@ -88,7 +88,7 @@ def _edit_context(station, hours: HoursForm | None = None, closure: ClosureForm 
     """What the manager's page shows; a refused form comes back in place of its blank one."""
     return {"station": station, "hours": hours if hours is not None else HoursForm.for_station(station),
             "closure": closure if closure is not None else ClosureForm(), "form": ManagerForm(),
-            "reports": stations.open_reports(station), "now": utcnow()}
+            "reports": stations.open_reports(station), "now": clock.now()}
 
 
 def _save(station, form, change, done: str):
@@ -110,7 +110,7 @@ def facility(station_id: int, code: str):
     """One facility on or off, saved at once; the answer offers to undo it."""
     station, form = stations.for_manager(station_id, current_user), ManagerForm()
     if form.validate_on_submit():
-        stations.set_facility(station, current_user, code, form.present.data == "on", utcnow())
+        stations.set_facility(station, current_user, code, form.present.data == "on", clock.now())
     return render_page_or_partial("stations/edit.html", "stations/_facilities.html", changed=code,
                                   **_edit_context(station))
 
@@ -122,7 +122,7 @@ def hours(station_id: int):
     station, form = stations.for_manager(station_id, current_user), HoursForm()
 
     def change():
-        stations.set_hours(station, current_user, form.weekly(), form.holiday_note.data, utcnow())
+        stations.set_hours(station, current_user, form.weekly(), form.holiday_note.data, clock.now())
 
     saved = _save(station, form, change, _("Opening hours saved."))
     return saved or render_template("stations/edit.html", **_edit_context(station, hours=form))
@@ -135,7 +135,7 @@ def closure(station_id: int):
     station, form = stations.for_manager(station_id, current_user), ClosureForm()
 
     def change():
-        stations.set_closure(station, current_user, form.until_utc(), form.reason.data, utcnow())
+        stations.set_closure(station, current_user, form.until_utc(), form.reason.data, clock.now())
 
     saved = _save(station, form, change, _("Saved."))
     return saved or render_template("stations/edit.html", **_edit_context(station, closure=form))
@@ -146,7 +146,7 @@ def closure(station_id: int):
 def confirm(station_id: int):
     station, form = stations.for_manager(station_id, current_user), ManagerForm()
     if form.validate_on_submit():
-        stations.confirm(station, current_user, utcnow())
+        stations.confirm(station, current_user, clock.now())
         flash(_("Thank you: the station is marked as checked today."), "success")
     return redirect_after_post(url_for("stations.edit", station_id=station.id))
 
@@ -156,7 +156,7 @@ def confirm(station_id: int):
 def resolve(station_id: int, report_id: int):
     station, form = stations.for_manager(station_id, current_user), ManagerForm()
     if form.validate_on_submit():
-        stations.resolve_report(station, current_user, report_id, utcnow())
+        stations.resolve_report(station, current_user, report_id, clock.now())
     return redirect_after_post(url_for("stations.edit", station_id=station.id))
 
 
@@ -170,7 +170,7 @@ def admin():
     form, report = ImportForm(), None
     if form.validate_on_submit():
         try:
-            report = station_files.import_rows(form.rows(), current_user, utcnow())
+            report = station_files.import_rows(form.rows(), current_user, clock.now())
         except DomainError as error:
             form.file.errors = [str(error.message)]
     refused = request.method == "POST" and (report is None or not report.ok)

@@ -5,10 +5,10 @@ this browser may see, so the page can refresh itself without the code in any URL
 from flask import Blueprint, current_app, flash, render_template, session, url_for
 from flask_login import current_user
 
+from portal import clock
 from portal.access import public
-from portal.auth import utcnow
 from portal.blueprints.tracking.forms import LookupForm, MessageForm, RatingForm, WithdrawForm
-from portal.errors import DomainError, NotFound
+from portal.exceptions import DomainError, NotFound
 from portal.extensions import limiter
 from portal.forms import rerender_on_csrf_error
 from portal.htmx import redirect_after_post, render_page_or_partial
@@ -66,7 +66,7 @@ def index():
 def _detail(ticket: Ticket, status: int = 200, **forms):
     forms = {"message_form": MessageForm(), "rating_form": RatingForm(), "withdraw_form": WithdrawForm()} | forms
     return render_page_or_partial("tracking/detail.html", "tracking/_timeline.html", status=status, ticket=ticket,
-                                  timeline=tickets.worker_timeline(ticket), now=utcnow(), **forms)
+                                  timeline=tickets.worker_timeline(ticket), now=clock.now(), **forms)
 
 
 @bp.get("/track/<number>")
@@ -97,7 +97,7 @@ def _act(number: str, form, action, done: str, form_name: str):
 @rerender_on_csrf_error
 def add_message(number: str):
     form = MessageForm()
-    return _act(number, form, lambda t: tickets.add_information(t, form.text.data, utcnow(), form.uploads()),
+    return _act(number, form, lambda t: tickets.add_information(t, form.text.data, clock.now(), form.uploads()),
                 _("Your information was added."), "message_form")
 
 
@@ -106,7 +106,7 @@ def add_message(number: str):
 @rerender_on_csrf_error
 def withdraw(number: str):
     form = WithdrawForm()
-    return _act(number, form, lambda t: tickets.withdraw(t, form.reason.data or "", utcnow()),
+    return _act(number, form, lambda t: tickets.withdraw(t, form.reason.data or "", clock.now()),
                 _("Your request was withdrawn."), "withdraw_form")
 
 
@@ -115,5 +115,5 @@ def withdraw(number: str):
 @rerender_on_csrf_error
 def rate(number: str):
     form = RatingForm()
-    return _act(number, form, lambda t: tickets.rate(t, form.rating.data, form.comment.data or "", utcnow()),
+    return _act(number, form, lambda t: tickets.rate(t, form.rating.data, form.comment.data or "", clock.now()),
                 _("Thank you for your rating."), "rating_form")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
-
 from portal.models import Region
 from portal.services import regions
+from portal.settings import setting
 
 
 @dataclass
@@ -26,7 +25,7 @@ class Picker:
 
 def build_picker(args) -> Picker:
     """Keep each choice only if it is a child of the one above, so changing the city clears the district."""
-    parent = regions.get_region(current_app.config["ROOT_REGION"])
+    parent = regions.get_region(setting("ROOT_REGION"))
     chosen, levels = None, []
     for name in ("city", "district", "town"):
         options = regions.children(parent.code) if parent else []

@@ -11,6 +11,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from wtforms import HiddenField, SelectChoice
 from wtforms.validators import ValidationError
 
+from portal.exceptions import DomainError
 from portal.i18n import FORM_TRANSLATIONS
 from portal.i18n import lazy_gettext as _l
 from portal.services import evidence, taxonomy
@@ -32,6 +33,17 @@ class Form(FlaskForm):
             self.form_errors.append(str(CSRF_EXPIRED))
             return False
         return valid
+
+    def show_error(self, error: DomainError, aliases: dict[str, str] | None = None) -> None:
+        """A service's refusal on the form: each of its per-field findings beside that field (a service's
+        name for a field can differ from the form's: `aliases` maps it), the rest and the message above it."""
+        aliases = aliases or {}
+        for name, message in error.fields.items() or [("", error.message)]:
+            target = self._fields.get(aliases.get(name, name)) if name and name != "csrf_token" else None
+            if target is not None:
+                target.errors = [*target.errors, str(message)]
+            elif str(message) not in self.form_errors:
+                self.form_errors.append(str(message))
 
 
 def rerender_on_csrf_error(view):

@@ -18,7 +18,7 @@ from portal import auth, cli, errors, i18n, navigation, security, vocabulary
 from portal.database import configure_sqlite, database_uri, engine_options
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 from portal.htmx import add_vary
-from portal.services import sla, stations, taxonomy, tickets
+from portal.services import sla, stations, taxonomy
 
 BLUEPRINTS = ("pages", "accounts", "regions", "grievances", "tracking", "stations", "members", "merchants", "benefits",
               "staff", "dashboard", "open311", "api")
@@ -129,13 +129,11 @@ def _register_templates(app: Flask) -> None:
             "vocabulary": vocabulary,
             "taxonomy": taxonomy,
             "stations": stations,
-            "deadline_flags": tickets.deadline_flags,
+            "deadline_flags": sla.deadline_flags,
+            "reply_days": sla.reply_days,
         }
 
-    @app.template_filter("last_day")
-    def _last_day(due_at):
-        """The last working day of a deadline, as people say it ("by December 18")."""
-        return sla.Deadline(due_at, False).last_day
+    app.add_template_filter(sla.last_day, "last_day")
 
     @app.template_filter("working_days_left")
     def _working_days_left(due_at, now):

@@ -1,4 +1,5 @@
-"""Deadlines in Chinese working days, as the 12351 hotlines count them.
+"""Every deadline rule, in Chinese working days as the 12351 hotlines count them: the reply period of each
+kind of request, the deadline it gives, working days left, due soon and overdue. Nothing else computes one.
 
 A period of N working days starts the day after receipt (dates in Asia/Shanghai) and ends at the end of
 its Nth working day. Statutory holidays and the weekend make-up workdays (调休) come from chinesecalendar,
@@ -16,9 +17,14 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
+from portal.models import Kind
+
 log = logging.getLogger(__name__)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_EXTENDED_DAYS = 30  # the longest a case may run, when the level above approves an extension
+# Working days allowed for a reply, counted from the day after receipt.
+REPLY_DAYS = {Kind.CONSULTATION: 5, Kind.SUGGESTION: 5, Kind.HELP: 20, Kind.APPEAL: 20}
+URGENT_DAYS = 0  # the same day
 _warned_years: set[int] = set()
 
 
@@ -69,6 +75,35 @@ def deadline(received_at: datetime, working_days: int) -> Deadline:
     """The end of the `working_days`-th working day after the day of receipt; 0 means the same day."""
     last, provisional = add_working_days(local_date(received_at), working_days)
     return Deadline(_end_of(last), provisional)
+
+
+def reply_days(kind: Kind, urgent: bool = False) -> int:
+    """The reply period of a kind of request; an urgent one is answered the same day."""
+    return URGENT_DAYS if urgent else REPLY_DAYS[kind]
+
+
+def reply_deadline(kind: Kind, urgent: bool, start: datetime) -> tuple[int, Deadline]:
+    """(period, deadline) of a request received, or reopened, at `start`."""
+    period = reply_days(kind, urgent)
+    return period, deadline(start, period)
+
+
+def of(ticket) -> Deadline:
+    """A ticket's deadline as stored with it."""
+    return Deadline(ticket.due_at, ticket.due_provisional)
+
+
+def deadline_flags(ticket, now: datetime) -> tuple[bool, bool]:
+    """(due soon, overdue) for an open ticket; closed ones are neither."""
+    if not ticket.is_open:
+        return False, False
+    due = of(ticket)
+    return is_due_soon(due, now), is_overdue(due, now)
+
+
+def last_day(due_at: datetime) -> date:
+    """The last working day of a deadline, as people say it ("by December 18")."""
+    return Deadline(due_at, False).last_day
 
 
 def working_days_left(due: Deadline, now: datetime) -> int:

@@ -26,7 +26,7 @@ LOOKAHEAD = timedelta(days=12)
 
 def notices_due(ticket: Ticket, now: datetime) -> list[NoticeKind]:
     """The notices an open ticket has earned by `now`."""
-    due = sla.Deadline(ticket.due_at, ticket.due_provisional)
+    due = sla.of(ticket)
     if not sla.is_overdue(due, now):
         return [NoticeKind.REMINDER] if sla.is_due_soon(due, now) else []
     earned = [NoticeKind.SUPERVISION]

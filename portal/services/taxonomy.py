@@ -1,4 +1,4 @@
-"""The two-level grievance taxonomy (group → category) and the reply period of each kind, defined once.
+"""The two-level grievance taxonomy (group → category), defined once (reply periods are deadline rules: portal.services.sla).
 
 Codes are stored on tickets; labels are translated for display. The keywords let the form suggest a
 category while the worker types (never forcing one).
@@ -10,10 +10,6 @@ from dataclasses import dataclass
 
 from portal.i18n import lazy_gettext as _l
 from portal.models import Kind
-
-# Working days allowed for a reply, counted from the day after receipt.
-REPLY_DAYS = {Kind.CONSULTATION: 5, Kind.SUGGESTION: 5, Kind.HELP: 20, Kind.APPEAL: 20}
-URGENT_DAYS = 0  # the same day
 
 KIND_LABELS = {
     Kind.CONSULTATION: _l("Consultation"),
@@ -72,7 +68,3 @@ CATEGORIES = {c.code: c for g in TAXONOMY for c in g.categories}
 
 def group_of(category_code: str) -> Group:
     return next(g for g in TAXONOMY if category_code in {c.code for c in g.categories})
-
-
-def reply_days(kind: Kind, urgent: bool = False) -> int:
-    return URGENT_DAYS if urgent else REPLY_DAYS[kind]

@@ -217,7 +217,7 @@ def submit(sub: Submission, *, token: str, now: datetime, uploads: list[evidence
 
 
 def _new_ticket(sub: Submission, token: str, code: str, now: datetime, words: list[str]) -> Ticket:
-    period = taxonomy.reply_days(sub.kind, sub.urgent)
+    period = sla.reply_days(sub.kind, sub.urgent)
     due = sla.deadline(now, period)
     ticket = Ticket(
         number=next_number(now), query_code_hash=_code_hash(code), submission_token=token, kind=sub.kind,
@@ -453,7 +453,7 @@ def _rating_change(ticket: Ticket, rating: Rating, comment: str, now: datetime, 
         raise InvalidInput(fields={"comment": _l("Use at most %(num)d characters.", num=MAX_NOTE)})
     values = {"rating": rating, "rating_comment": comment.strip()}
     if rating is Rating.UNSATISFIED and ticket.reopen_count == 0:
-        period = taxonomy.reply_days(ticket.kind, ticket.urgent)
+        period = sla.reply_days(ticket.kind, ticket.urgent)
         due = sla.deadline(now, period)
         values |= {"reopen_count": 1, "due_at": due.due_at, "due_provisional": due.provisional,
                    "period_days": period, "replied_at": None}
@@ -493,7 +493,7 @@ def reopen(ticket: Ticket, user: User, reason: str, now: datetime) -> Ticket:
     _handler_staff(ticket, user)
     if ticket.reopen_count:
         raise InvalidTransition(_l("This case was reopened once already."))
-    period = taxonomy.reply_days(ticket.kind, ticket.urgent)
+    period = sla.reply_days(ticket.kind, ticket.urgent)
     due = sla.deadline(now, period)
     change = Change("reopened", Status.REOPENED, _required(reason, "reason"), values={
         "reopen_count": 1, "closed_at": None, "due_at": due.due_at, "due_provisional": due.provisional,

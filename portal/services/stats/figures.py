@@ -72,7 +72,7 @@ MAX_RANGE_DAYS = 366
 EARLIEST = date(2000, 1, 1)
 # Words too common to say anything (one file, easy to extend), and the parts of speech kept: never those
 # that name a person or a place.
-STOP_WORDS = frozenset(line.strip() for line in (Path(__file__).parent.parent / "data" / "stopwords.txt")
+STOP_WORDS = frozenset(line.strip() for line in (Path(__file__).parents[2] / "data" / "stopwords.txt")
                        .read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("#"))
 WORD_POS = ("n", "vn", "v", "nz", "an", "a", "l")
 

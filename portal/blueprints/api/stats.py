@@ -23,5 +23,5 @@ def public_stats():
     now, args = clock.now(), request.args
     region = stats.scope_of(None, args.get("region", ""))
     chosen = stats.period(args.get("period", ""), args.get("first", ""), args.get("last", ""), now)
-    board = stats.dashboard(region, chosen, now, words_at_least=stats.SMALL)
+    board, _ = stats.board_for(region, chosen, now, public=True)
     return jsonify(stats.public_figures(board)), 200, {"Cache-Control": CACHE_CONTROL}

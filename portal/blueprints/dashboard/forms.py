@@ -32,11 +32,14 @@ class ScreenForm(Form):
         """The period asked for; InvalidInput, with a message for the field at fault, when it is not one."""
         return stats.period(self.period.data or "", self.first.data or "", self.last.data or "", now)
 
-    def refuse(self, error: InvalidInput) -> None:
-        """Show why the period was refused beside the field it concerns (the period choice has no field)."""
-        for name, message in (error.fields or {"period": error.message}).items():
-            target = self[name] if name in ("first", "last") else self.period
-            target.errors = [*target.errors, str(message)]
+    def chosen_or_shown(self, now: datetime) -> stats.Period | None:
+        """The period asked for, or None with the reason shown beside the dates (the period choice, a hidden
+        field, shows its reason above them)."""
+        try:
+            return self.chosen(now)
+        except InvalidInput as error:
+            self.show_error(error)
+            return None
 
     def args(self, **changes) -> dict[str, str]:
         """This screen's query arguments with `changes`: the dates only for a range, nothing empty."""

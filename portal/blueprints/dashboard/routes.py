@@ -16,7 +16,6 @@ import portal.blueprints.dashboard.charts as charts  # the module itself: the te
 from portal import clock
 from portal.access import public, roles
 from portal.blueprints.dashboard.forms import ScreenForm
-from portal.exceptions import InvalidInput
 from portal.extensions import limiter
 from portal.htmx import render_page_or_partial
 from portal.models import Role
@@ -66,23 +65,17 @@ def export_csv():
 
 def _screen(viewer, live: bool = False):
     """The page, or for the poller only its live part (204 while nothing changed). A period that is not one
-    gets the page back with the reason beside the dates, and 400."""
-    form, now = ScreenForm(request.args), clock.now()
+    gets the page back with the reason beside the dates, and 400 (the poller: the 400 alone)."""
+    form, now, is_public = ScreenForm(request.args), clock.now(), viewer is None
     region = stats.scope_of(viewer, form.region.data or "")
     if live and request.args.get("v") == stats.version():
         return Response(status=204)
-    page, context = PAGES[viewer is None], _context(form, region, viewer, now)
-    try:
-        period = form.chosen(now)
-    except InvalidInput as error:
-        if live:
-            raise
-        form.refuse(error)
+    page, context = PAGES[is_public], _context(form, region, viewer, now)
+    period = form.chosen(now) if live else form.chosen_or_shown(now)
+    if period is None:
         return render_template(page, board=None, **context), 400
-    board = stats.dashboard(region, period, now, path=form.path.data or "",
-                            words_at_least=stats.SMALL if viewer is None else 1)
-    context |= {"board": board, "data": charts.chart_data(board, viewer is None),
-                "rates": stats.rates(board.figures, public=viewer is None)}
+    board, rates = stats.board_for(region, period, now, path=form.path.data or "", public=is_public)
+    context |= {"board": board, "data": charts.chart_data(board, is_public), "rates": rates}
     if live:
         return render_template(LIVE, fragment=True, **context)
     return render_page_or_partial(page, LIVE, **context)
@@ -94,7 +87,7 @@ def _context(form: ScreenForm, region: str, viewer, now) -> dict:
     is_public = viewer is None
     return {
         "form": form, "public": is_public, "place": regions.place(region), "own": stats.scope_of(viewer),
-        "trail": [p for p in regions.ancestry(region) if regions.is_within(p.code, stats.root())],
+        "trail": stats.trail(region),
         "screen": "dashboard.public" if is_public else "dashboard.index",
         "poll": "dashboard.public_live" if is_public else "dashboard.live",
         "updated": now.astimezone(sla.SHANGHAI).strftime("%H:%M:%S"), "today": sla.local_date(now).isoformat(),

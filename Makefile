@@ -7,7 +7,7 @@ PORT ?= 5000
 WORKERS ?= 2
 export FLASK_APP := wsgi
 
-.PHONY: help run dev test install translations database lint catalog vendor clean
+.PHONY: help run dev test install translations development database lint catalog vendor clean
 
 help:
 	@echo "make run     serve the portal with demo data at http://127.0.0.1:$(PORT)"
@@ -33,16 +33,31 @@ install: $(VENV)/.runtime
 translations: $(VENV)/.runtime
 	$(BIN)/pybabel compile --domain messages --directory portal/translations --statistics
 
-# Development mode: plain HTTP on 127.0.0.1 (cookies without Secure) and demo data allowed.
+# Development mode: plain HTTP on 127.0.0.1 (cookies without Secure) and demo data allowed. The checkout records it
+# once in instance/config.py (git-ignored), so `.venv/bin/flask …` here needs nothing exported; a file that is
+# already there is never changed. PORTAL_ENVIRONMENT, when set, wins over the file, as for every setting.
+development:
+	@mkdir -p instance
+	@if [ ! -e instance/config.py ]; then \
+	  printf '%s\n' '"""Written once by make (run, dev, database): this checkout is for development."""' '' \
+	    '# Plain HTTP on 127.0.0.1 and demo data allowed. config.example.py describes the other settings.' \
+	    'ENVIRONMENT = "development"' > instance/config.py; \
+	  echo 'instance/config.py: ENVIRONMENT = "development" (this checkout is for development)'; \
+	elif ! grep -Eq "^ENVIRONMENT *= *['\"]development['\"]" instance/config.py; then \
+	  echo 'Note: instance/config.py does not say ENVIRONMENT = "development": make serves development all the' \
+	    'same, .venv/bin/flask follows the file (add that line to it for a development checkout)'; \
+	fi
+
 database: export PORTAL_ENVIRONMENT ?= development
-database: translations
+database: translations development
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load
 
 run: export PORTAL_ENVIRONMENT ?= development
 run: database
 	@echo "Serving http://127.0.0.1:$(PORT)  (Ctrl-C stops)"
-	exec $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --no-control-socket --access-logfile - wsgi:app
+	exec $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --preload --no-control-socket \
+	  --access-logfile - wsgi:app
 
 dev: export PORTAL_ENVIRONMENT ?= development
 dev: database

@@ -1,4 +1,6 @@
-"""Local settings for one installation. Copy to instance/config.py (git ignores it) and edit.
+"""Local settings for one installation. Copy to instance/config.py (git ignores it) and edit. A development
+checkout needs no copy: `make run` (or `make dev`, `make database`) writes an instance/config.py holding only
+ENVIRONMENT = "development" when there is none, and never changes one that exists.
 
 Every setting can also come from the environment as PORTAL_<NAME> (values are parsed as JSON when they
 can be, e.g. PORTAL_TRUSTED_HOSTS='["portal.example.cn"]'); the environment wins over this file.
@@ -6,7 +8,7 @@ See portal/config.py for all settings and their defaults.
 """
 
 # "production" (the default: HTTPS cookies, HSTS, TRUSTED_HOSTS required, demo data refused) or
-# "development" (plain HTTP on 127.0.0.1, as `make run` serves it).
+# "development" (plain HTTP on 127.0.0.1, as `make run` serves it and records it here).
 ENVIRONMENT = "production"
 
 # The host names the portal answers to; a request for any other Host gets 400.

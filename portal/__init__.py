@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from flask import Flask, request
 from flask_babel import format_timedelta, get_locale
 from flask_login import current_user
+from sqlalchemy.exc import ArgumentError
 
 from portal import auth, cli, errors, i18n, navigation, security, vocabulary
 from portal.database import configure_sqlite, database_uri, engine_options
@@ -22,6 +23,11 @@ from portal.services import sla, stations, taxonomy
 
 BLUEPRINTS = ("pages", "accounts", "regions", "grievances", "tracking", "stations", "members", "merchants", "benefits",
               "staff", "dashboard", "open311", "api")
+
+
+class ConfigurationError(RuntimeError):
+    """A setting the portal refuses to start with. Its message is one line naming the setting and how to set
+    it: wsgi.py prints it instead of a traceback, for gunicorn and the flask command alike."""
 
 
 def create_app(config: Mapping | None = None) -> Flask:
@@ -34,7 +40,11 @@ def create_app(config: Mapping | None = None) -> Flask:
         app.config.update(config)
     _finalise_config(app)
 
-    db.init_app(app)
+    try:
+        db.init_app(app)  # creates the engine: an unknown URL or a missing driver shows here
+    except (ArgumentError, ImportError) as error:
+        raise ConfigurationError(f"PORTAL_DATABASE_URL is not usable ({error}); leave it unset for SQLite in "
+                                 "instance/, or give a postgresql://user:password@host/db URL") from error
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -58,15 +68,16 @@ def create_app(config: Mapping | None = None) -> Flask:
 def _finalise_config(app: Flask) -> None:
     cfg = app.config
     if cfg["ENVIRONMENT"] not in ("production", "development"):
-        raise RuntimeError("PORTAL_ENVIRONMENT must be 'production' or 'development'")
+        raise ConfigurationError(f"PORTAL_ENVIRONMENT must be 'production' or 'development', not "
+                                 f"{cfg['ENVIRONMENT']!r} (set it, or ENVIRONMENT in instance/config.py)")
     os.makedirs(app.instance_path, exist_ok=True)
     if not cfg.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
     if len(cfg["SECRET_KEY"]) < 32:
-        raise RuntimeError("SECRET_KEY must be at least 32 characters")
-    for name in ("SESSION_IDLE_TIMEOUT", "SESSION_ABSOLUTE_LIFETIME", "REMEMBER_COOKIE_DURATION"):
-        if isinstance(cfg[name], int | float):  # seconds, as PORTAL_* environment variables give them
-            cfg[name] = timedelta(seconds=cfg[name])
+        raise ConfigurationError("PORTAL_SECRET_KEY must be at least 32 characters (64 random hex characters: "
+                                 "python3 -c 'import secrets; print(secrets.token_hex(32))'), or unset for a "
+                                 "key generated into instance/secret_key")
+    _check_numbers(cfg)
     cfg["UPLOAD_DIR"] = cfg["UPLOAD_DIR"] or str(Path(app.instance_path) / "uploads")
     cfg["SQLALCHEMY_DATABASE_URI"] = database_uri(cfg["DATABASE_URL"], app.instance_path)
     cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(cfg["SQLALCHEMY_DATABASE_URI"],
@@ -75,13 +86,28 @@ def _finalise_config(app: Flask) -> None:
         cfg["TRUSTED_HOSTS"] = [h.strip() for h in cfg["TRUSTED_HOSTS"].split(",") if h.strip()]
     if cfg["ENVIRONMENT"] == "production":
         if not cfg["TRUSTED_HOSTS"]:
-            raise RuntimeError("Set PORTAL_TRUSTED_HOSTS (the host names served) in production")
+            raise ConfigurationError(
+                "Set PORTAL_TRUSTED_HOSTS (the host names served, e.g. '[\"portal.example.cn\"]') in production, "
+                "or TRUSTED_HOSTS in instance/config.py; a development checkout has ENVIRONMENT = \"development\" "
+                "there (make run writes it)")
         # __Host- cookies are refused by browsers unless Secure, host-only and Path=/.
         cfg.update(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_NAME="__Host-session",
                    REMEMBER_COOKIE_SECURE=True, REMEMBER_COOKIE_NAME="__Host-remember",
                    PREFERRED_URL_SCHEME="https")
     else:
         cfg["TRUSTED_HOSTS"] = cfg["TRUSTED_HOSTS"] or ["127.0.0.1", "localhost"]
+
+
+def _check_numbers(cfg: dict) -> None:
+    """Durations and counts, which PORTAL_* variables give as JSON numbers: a typo fails the start, not a request."""
+    for name in ("SESSION_IDLE_TIMEOUT", "SESSION_ABSOLUTE_LIFETIME", "REMEMBER_COOKIE_DURATION"):
+        if isinstance(cfg[name], int | float) and not isinstance(cfg[name], bool):  # seconds
+            cfg[name] = timedelta(seconds=cfg[name])
+        if not isinstance(cfg[name], timedelta):
+            raise ConfigurationError(f"PORTAL_{name} must be a number of seconds, not {cfg[name]!r}")
+    for name in ("PROXY_HOPS", "SQLITE_BUSY_TIMEOUT_MS", "FORM_TOKEN_MAX_AGE"):
+        if not isinstance(cfg[name], int) or isinstance(cfg[name], bool) or cfg[name] < 0:
+            raise ConfigurationError(f"PORTAL_{name} must be a whole number of 0 or more, not {cfg[name]!r}")
 
 
 def _instance_secret(path: Path) -> str:

@@ -3,7 +3,8 @@
 
 from datetime import timedelta
 
-# "production" (the safe default) or "development" (plain HTTP on 127.0.0.1, as `make run` serves it).
+# "production" (the safe default) or "development" (plain HTTP on 127.0.0.1, as `make run` serves it; it records
+# ENVIRONMENT = "development" in instance/config.py, so the flask command in that checkout agrees).
 ENVIRONMENT = "production"
 
 # None → SQLite at instance/portal.sqlite3. A postgresql:// URL selects PostgreSQL through psycopg 3.

@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 
 from portal import clock
 from portal.exceptions import DomainError, NotFound
-from portal.models import LimitPeriod, MerchantCategory, Role
+from portal.models import LimitPeriod, MembershipStatus, MerchantCategory, Role
 from portal.services import (
     benefits,
     demo,
@@ -68,15 +68,40 @@ def import_command(provinces: tuple[str, ...], all_provinces: bool) -> None:
 @click.option("--phone", required=True, help="Mainland mobile number; it is the sign-in name.")
 @click.option("--password", required=True, prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--region", "region_code", help="Division code of the union the staff member works for.")
-@click.option("--name", default="", help="Display name.")
-def create_command(role: str, phone: str, password: str, region_code: str | None, name: str) -> None:
-    """Create an account."""
+@click.option("--name", default="", help="Display name; a member's is the name on the union card.")
+@click.option("--membership", "number", metavar="NUMBER",
+              help="A member's union membership number, checked as the web sign-up checks it: on the roster under "
+                   "--name it is active at once; a number the roster lacks waits for an administrator.")
+def create_command(role: str, phone: str, password: str, region_code: str | None, name: str,
+                   number: str | None) -> None:
+    """Create an account; a member's with its membership (--membership), as the member would sign up."""
+    if number is not None:
+        _create_member(phone, password, name, number, region_code, role)
+        return
     try:
         user = users.create_user(phone=phone, password=password, role=role, region_code=region_code,
                                  name=name, now=clock.now())
     except DomainError as error:
         _fail(error)
     click.echo(f"created user {user.id}: {user.role.value} {user.phone}")
+    if user.role is Role.MEMBER:
+        click.echo("Note: this member has no membership (no card, no vouchers), and none can be added to the account "
+                   "later; create members with --membership NUMBER.", err=True)
+
+
+def _create_member(phone: str, password: str, name: str, number: str, region_code: str | None, role: str) -> None:
+    """The web sign-up's rules (members.sign_up), so an account made here holds a membership like any other."""
+    if role != Role.MEMBER.value or region_code:
+        raise click.UsageError("--membership makes a member's account: use it with --role member and without --region.")
+    try:
+        membership = members.sign_up(phone=phone, password=password, number=number, name=name, now=clock.now())
+    except DomainError as error:
+        _fail(error)
+    user = membership.user
+    click.echo(f"created user {user.id}: {user.role.value} {user.phone}")
+    pending = membership.status is MembershipStatus.PENDING
+    waiting = " (waits for an administrator at /benefits/admin/members)" if pending else ""
+    click.echo(f"membership {membership.number} {membership.name}: {membership.status.value}{waiting}")
 
 
 @demo_cli.command("load")

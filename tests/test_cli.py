@@ -1,9 +1,19 @@
 """The command-line tools, run as an operator would."""
 
+import os
+import runpy
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from portal.extensions import db
-from portal.models import Station, Status, Ticket, User
+from portal.models import MembershipStatus, Station, Status, Ticket, User
+from tests.live import REPO, free_port
+
+BIN = Path(sys.executable).parent  # .venv/bin, where README's commands live
 
 
 def test_users_create_for_every_role(app, runner):
@@ -31,6 +41,75 @@ def test_users_create_explains_bad_input(runner, extra, message):
     result = runner.invoke(args=["users", "create", *extra])
     assert result.exit_code != 0
     assert message in result.output and "Traceback" not in result.output
+
+
+def _on_roster(app, number: str, name: str) -> None:
+    from portal.services import members
+    from tests.conftest import NOW
+
+    roster = f"number,name,union,occupation,member_since,valid_until\n{number},{name},,delivery,,\n".encode()
+    with app.app_context():
+        assert members.import_roster(members.read_roster(roster), None, NOW).ok
+        db.session.remove()
+
+
+def _membership_of(app, phone: str):
+    from portal.services import members, users
+
+    with app.app_context():
+        membership = members.of_user(users.find_user(phone))
+        db.session.remove()
+    return membership
+
+
+def test_users_create_a_member_with_the_membership_on_the_roster(app, runner):
+    _on_roster(app, "GH900002", "王五")
+    result = runner.invoke(args=["users", "create", "--role", "member", "--phone", "139 1234 0002", "--password",
+                                 "Correct-Horse-9", "--name", "王 五", "--membership", "gh900002"])
+    assert result.exit_code == 0, result.output
+    assert "member 13912340002" in result.output and "membership GH900002 王五: active" in result.output
+    membership = _membership_of(app, "13912340002")
+    assert membership.number == "GH900002" and membership.status is MembershipStatus.ACTIVE
+
+
+def test_users_create_a_member_whose_number_the_roster_lacks_waits_for_approval(app, runner):
+    result = runner.invoke(args=["users", "create", "--role", "member", "--phone", "13912340003", "--password",
+                                 "Correct-Horse-9", "--name", "赵六", "--membership", "GH900003"])
+    assert result.exit_code == 0, result.output
+    assert "GH900003 赵六: pending" in result.output and "/benefits/admin/members" in result.output
+    assert _membership_of(app, "13912340003").status is MembershipStatus.PENDING
+
+
+@pytest.mark.parametrize(("extra", "message", "code"), [
+    (["--role", "member", "--name", "李四", "--membership", "GH900002"], "name", 1),  # the roster says 王五
+    (["--role", "member", "--name", "王五", "--membership", "G!"], "number", 1),
+    (["--role", "member", "--membership", "GH900002"], "name", 1),
+    (["--role", "staff", "--region", "440106", "--name", "王五", "--membership", "GH900002"], "--role member", 2),
+    (["--role", "member", "--region", "440106", "--name", "王五", "--membership", "GH900002"], "--region", 2),
+])
+def test_users_create_a_member_refuses_what_the_sign_up_refuses(app, runner, extra, message, code):
+    _on_roster(app, "GH900002", "王五")
+    result = runner.invoke(args=["users", "create", "--phone", "13912340004", "--password", "Correct-Horse-9",
+                                 *extra])
+    assert result.exit_code == code and message in result.output and "Traceback" not in result.output
+    with app.app_context():
+        assert db.session.query(User).count() == 0
+        db.session.remove()
+
+
+def test_users_create_a_member_twice_with_one_number_is_refused(runner, app):
+    _on_roster(app, "GH900002", "王五")
+    args = ["users", "create", "--role", "member", "--password", "Correct-Horse-9", "--name", "王五",
+            "--membership", "GH900002"]
+    assert runner.invoke(args=[*args, "--phone", "13912340005"]).exit_code == 0
+    again = runner.invoke(args=[*args, "--phone", "13912340006"])
+    assert again.exit_code == 1 and "number:" in again.output
+
+
+def test_users_create_a_member_without_a_membership_says_what_it_lacks(runner):
+    result = runner.invoke(args=["users", "create", "--role", "member", "--phone", "13912340007", "--password",
+                                 "Correct-Horse-9"])
+    assert result.exit_code == 0 and "--membership NUMBER" in result.output
 
 
 def test_regions_import_is_idempotent_and_refuses_unknown_provinces(runner):
@@ -252,3 +331,52 @@ def test_vouchers_issue_explains_bad_input(app, runner, extra, message):
     with app.app_context():
         assert db.session.query(Voucher).count() == 0
         db.session.remove()
+
+
+# ------------------------------------------------------------------- starting: the settings, the checkout
+
+def _environment(tmp_path, **settings) -> dict:
+    """The process environment without this shell's PORTAL_* and FLASK_* variables, with `settings` added."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "FLASK_"))}
+    return env | {"PORTAL_SECRET_KEY": secrets.token_hex(32),
+                  "PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'refused.sqlite3'}"} | settings
+
+
+@pytest.mark.parametrize(("settings", "named"), [
+    # '[]' also overrides TRUSTED_HOSTS that this checkout's instance/config.py may set
+    ({"PORTAL_ENVIRONMENT": "production", "PORTAL_TRUSTED_HOSTS": "[]"}, "PORTAL_TRUSTED_HOSTS"),
+    ({"PORTAL_ENVIRONMENT": "staging"}, "PORTAL_ENVIRONMENT"),
+    ({"PORTAL_ENVIRONMENT": "development", "PORTAL_SECRET_KEY": "short"}, "PORTAL_SECRET_KEY"),
+    ({"PORTAL_ENVIRONMENT": "development", "PORTAL_DATABASE_URL": "no such database"}, "PORTAL_DATABASE_URL"),
+    ({"PORTAL_ENVIRONMENT": "development", "PORTAL_PROXY_HOPS": "one"}, "PORTAL_PROXY_HOPS"),
+    ({"PORTAL_ENVIRONMENT": "development", "PORTAL_SESSION_IDLE_TIMEOUT": "2h"}, "PORTAL_SESSION_IDLE_TIMEOUT"),
+])
+def test_a_refused_setting_is_one_line_naming_it_not_a_traceback(tmp_path, settings, named):
+    result = subprocess.run([str(BIN / "flask"), "--app", "wsgi", "routes"], cwd=REPO, capture_output=True,
+                            text=True, env=_environment(tmp_path, **settings), timeout=60)
+    assert result.returncode != 0 and result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1 and named in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_gunicorn_refuses_to_start_with_one_line_as_make_run_starts_it(tmp_path):
+    env = _environment(tmp_path, PORTAL_ENVIRONMENT="production", PORTAL_TRUSTED_HOSTS="[]")
+    result = subprocess.run([str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{free_port()}", "--workers", "2",
+                             "--preload", "--no-control-socket", "wsgi:app"],
+                            cwd=REPO, capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode != 0 and "Traceback" not in result.stdout + result.stderr
+    assert result.stderr.count("PORTAL_TRUSTED_HOSTS") == 1, result.stderr
+
+
+def test_make_records_the_development_checkout_once_and_never_changes_it(tmp_path):
+    make = ["make", "--no-print-directory", "-s", "-f", str(REPO / "Makefile"), "development"]
+    config = tmp_path / "instance" / "config.py"
+    first = subprocess.run(make, cwd=tmp_path, capture_output=True, text=True, check=True, timeout=60)
+    assert "ENVIRONMENT" in first.stdout and runpy.run_path(str(config))["ENVIRONMENT"] == "development"
+    written = config.read_text()
+    assert subprocess.run(make, cwd=tmp_path, capture_output=True, text=True, check=True).stdout == ""
+    assert config.read_text() == written
+    for own in ('ENVIRONMENT = "production"\nTRUSTED_HOSTS = ["portal.example.cn"]\n', 'PROXY_HOPS = 1\n'):
+        config.write_text(own)
+        again = subprocess.run(make, cwd=tmp_path, capture_output=True, text=True, check=True, timeout=60)
+        assert config.read_text() == own and "does not say" in again.stdout

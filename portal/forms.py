@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Collection, Mapping
 
 from flask import current_app, g
 from flask_wtf import FlaskForm
@@ -34,16 +35,29 @@ class Form(FlaskForm):
             return False
         return valid
 
-    def show_error(self, error: DomainError, aliases: dict[str, str] | None = None) -> None:
-        """A service's refusal on the form: each of its per-field findings beside that field (a service's
-        name for a field can differ from the form's: `aliases` maps it), the rest and the message above it."""
-        aliases = aliases or {}
-        for name, message in error.fields.items() or [("", error.message)]:
-            target = self._fields.get(aliases.get(name, name)) if name and name != "csrf_token" else None
+    def show_error(self, error: DomainError, aliases: Mapping[str, str | None] | None = None, *,
+                   only: Collection[str] | None = None, at: str | None = None, findings: bool = True) -> None:
+        """A service's refusal on the form, the one way to show it: each per-field finding beside the field it
+        names, or above the form when the form has no such visible field; the message, when there is no finding,
+        above the form too.
+
+        `aliases` maps a service's name for a field to the form's (None: the page shows that finding elsewhere);
+        `only` names the fields that show findings (the page draws the others itself, without their errors);
+        `at` puts the message beside that field instead (a file that could not be read); `findings=False`
+        shows the message alone, for a service whose findings are codes for machines rather than sentences."""
+        if not findings or not error.fields:
+            self._add_error(at, error.message)
+        for name, message in error.fields.items() if findings else ():
+            target = (aliases or {}).get(name, name)
             if target is not None:
-                target.errors = [*target.errors, str(message)]
-            elif str(message) not in self.form_errors:
-                self.form_errors.append(str(message))
+                self._add_error(target if only is None or target in only else None, message)
+
+    def _add_error(self, name: str | None, message) -> None:
+        field = self._fields.get(name) if name else None
+        if field is not None and not isinstance(field, HiddenField):  # a hidden field shows no errors itself
+            field.errors = [*field.errors, str(message)]
+        elif str(message) not in self.form_errors:
+            self.form_errors.append(str(message))
 
 
 def rerender_on_csrf_error(view):

@@ -57,7 +57,7 @@ def login():
             user = users.authenticate(form.phone.data, form.password.data, clock.now())
         except AuthenticationFailed as error:
             log.info("login failed ip=%s", request.remote_addr)
-            form.form_errors.append(str(error.message))
+            form.show_error(error)
         else:
             session.clear()  # no pre-login state survives into the signed-in session
             users.start_session(user, clock.now(), remember=form.remember.data)

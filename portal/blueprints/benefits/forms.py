@@ -30,16 +30,6 @@ ROSTER_MAX_BYTES = 40 * 1024 * 1024
 MONEY = _l("Enter an amount in yuan, for example 35 or 35.50.")
 
 
-def _show(form: Form, error: DomainError) -> None:
-    """A service's findings beside the fields they concern; the rest above the form."""
-    for name, message in error.fields.items() or [("", error.message)]:
-        target = form._fields.get(name)
-        if target is not None and name != "csrf_token":
-            target.errors = [*target.errors, str(message)]
-        else:
-            form.form_errors.append(str(message))
-
-
 class RosterForm(Form):
     file = FileField(_l("Roster file (CSV)"), validators=[FileRequired(_l("Choose the roster file."))])
 
@@ -50,9 +40,6 @@ class RosterForm(Form):
             raise InvalidInput(_l("The file is larger than %(mb)d MB. Split it and import the parts one by one.",
                                   mb=ROSTER_MAX_BYTES // (1024 * 1024)))
         return members.read_roster(content)
-
-    def show(self, error: DomainError) -> None:
-        self.file.errors = [*self.file.errors, str(error.message)]
 
 
 OCCUPATION_CHOICES = [SelectChoice(code, label) for code, label in members.OCCUPATIONS.items()]
@@ -78,7 +65,7 @@ class DecideForm(Form):
             members.decide(membership_id, self.decision.data == "approve", admin, now, tag=self.tag.data,
                            valid_until=self.valid_until.data, union_name=self.union_name.data or "")
         except InvalidInput as error:
-            _show(self, error)
+            self.show_error(error)
             return False
         return True
 
@@ -149,9 +136,8 @@ class CampaignForm(Form):
 
     def show(self, error: DomainError) -> None:
         if isinstance(error, NotFound):  # the one thing create_campaign looks up: the merchant
-            self.merchant_id.errors = [*self.merchant_id.errors, str(_l("No active merchant has this id."))]
-            return
-        _show(self, error)
+            error = InvalidInput(fields={"merchant_id": _l("No active merchant has this id.")})
+        self.show_error(error)
 
 
 class ActionForm(Form):

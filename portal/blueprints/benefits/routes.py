@@ -44,7 +44,7 @@ def roster():
         try:
             report = members.import_roster(form.rows(), current_user, clock.now())
         except DomainError as error:
-            form.show(error)
+            form.show_error(error, at="file")
     refused = request.method == "POST" and (report is None or not report.ok)
     return render_template("benefits/roster.html", form=form, report=report, occupations=members.OCCUPATIONS,
                            max_rows=members.ROSTER_MAX_ROWS, max_mb=ROSTER_MAX_BYTES // (1024 * 1024)), \

@@ -72,19 +72,7 @@ class GrievanceForm(OneTimeForm):
     def uploads(self) -> list[evidence.Upload]:
         return read_uploads(self.evidence)
 
-    place_errors: list[str] = []
-
-    def add_errors(self, fields: dict) -> None:
-        """Show the service's findings beside the fields they concern."""
-        self.place_errors = []
-        for name, message in fields.items():
-            target = getattr(self, name, None)
-            if name == "place":
-                self.place_errors = [str(message)]
-            elif name != "token" and target is not None and hasattr(target, "errors"):
-                target.errors = [*target.errors, str(message)]
-            else:
-                self.form_errors.append(str(message))
+    place_errors: list[str] = []  # the place's finding, shown by the region picker beside the form
 
     def fingerprint(self, place_code: str | None) -> str:
         """What the worker asked, independent of the form's token."""
@@ -106,10 +94,12 @@ class GrievanceForm(OneTimeForm):
         try:
             receipt = tickets.submit(self.submission(place_code, member_id), token=self.record_key(), now=now,
                                      uploads=self.uploads())
-        except ValueError as error:
-            self.add_errors({str(error): NUMBER_PROBLEMS.get(str(error), _l("Please check this."))})
+        except ValueError as error:  # a number the form could not read
+            name = str(error)
+            self.show_error(InvalidInput(fields={name: NUMBER_PROBLEMS.get(name, _l("Please check this."))}))
         except InvalidInput as error:
-            self.add_errors(error.fields)
+            self.place_errors = [str(error.fields["place"])] if "place" in error.fields else []
+            self.show_error(error, {"place": None})
         else:
             sent[SENT] = [[fingerprint, self.token.data], *[p for p in sent.get(SENT, []) if p[0] != fingerprint]][:5]
             return receipt

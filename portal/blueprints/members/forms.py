@@ -32,12 +32,7 @@ class SignUpForm(Form):
             return members.sign_up(phone=self.phone.data, password=self.password.data, number=self.number.data,
                                    name=self.name.data, now=now)
         except InvalidInput as error:
-            for name, message in error.fields.items() or [("", error.message)]:
-                target = getattr(self, name, None) if name else None
-                if target is not None and hasattr(target, "errors"):
-                    target.errors = [*target.errors, str(message)]
-                else:
-                    self.form_errors.append(str(message))
+            self.show_error(error)
             return None
 
 

@@ -96,14 +96,11 @@ class RedeemForm(OneTimeForm):
                              offer_id=int(self.offer.data) if self.offer.data else None, membership_id=membership_id)
 
     def show(self, error: DomainError) -> None:
-        """A refusal beside the field it is about; the rest above the form."""
-        for name, message in error.fields.items() or [("", error.message)]:
-            if name == "bill":
-                self[name].errors = [*self[name].errors, str(message)]
-            elif name == "Idempotency-Key":  # this page's token already made another redemption (back button)
-                self.form_errors.append(str(REUSED))
-            else:
-                self.form_errors.append(str(message))
+        """A refusal beside the bill, the one field the pages draw with its errors (they draw the offers and
+        vouchers as choices of their own); the rest above the form."""
+        if "Idempotency-Key" in error.fields:  # this page's token already made another redemption (back button)
+            error = InvalidInput(fields={**error.fields, "Idempotency-Key": REUSED})
+        self.show_error(error, only={"bill"})
 
 
 class ActionForm(Form):
@@ -145,12 +142,3 @@ class OfferForm(Form):
             min_spend_fen=_fen(self.min_spend.data) or 0, per_day=self.per_day.data or 0,
             per_month=self.per_month.data or 0, starts_on=self.starts_on.data, ends_on=self.ends_on.data,
             terms=self.terms.data or "")
-
-    def show(self, error: InvalidInput) -> None:
-        for name, message in error.fields.items() or [("", error.message)]:
-            target = self._fields.get(name)
-            if target is not None:
-                target.errors = [*target.errors, str(message)]
-            else:
-                self.form_errors.append(str(message))
-

@@ -93,7 +93,7 @@ def checkout():
     try:
         membership = members.read_card(form.code.data, now)
     except NotRedeemable as error:
-        form.code.errors = [str(error.message)]
+        form.show_error(error, at="code")
         return _counter(merchant, card=form, status=error.status)
     return _checkout(merchant, membership, now)
 
@@ -166,7 +166,7 @@ def offers():
         try:
             merchants.add_offer(merchant, form.offer_data(), clock.now())
         except InvalidInput as error:
-            form.show(error)
+            form.show_error(error)
         else:
             flash(_("Offer added. Members see it on your page and at the counter."), "success")
             return redirect_after_post(url_for("merchants.offers"))

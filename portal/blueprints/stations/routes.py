@@ -96,8 +96,8 @@ def _save(station, form, change, done: str):
     if form.validate_on_submit():
         try:
             change()
-        except DomainError as error:
-            form.form_errors.append(str(error.message))
+        except DomainError as error:  # stations' findings are codes for machines: the manager reads the message
+            form.show_error(error, findings=False)
         else:
             flash(done, "success")
             return redirect_after_post(url_for("stations.edit", station_id=station.id))
@@ -172,7 +172,7 @@ def admin():
         try:
             report = station_files.import_rows(form.rows(), current_user, clock.now())
         except DomainError as error:
-            form.file.errors = [str(error.message)]
+            form.show_error(error, at="file")
     refused = request.method == "POST" and (report is None or not report.ok)
     return render_template("stations/admin.html", form=form, report=report), 422 if refused else 200
 

@@ -42,7 +42,8 @@ from portal import create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.forms import new_form_token  # noqa: E402
 from portal.models import Counter, Kind, Region, RegionLevel, Role, Status, Ticket  # noqa: E402
-from portal.services import demo, regions, sla, taxonomy, tickets, users  # noqa: E402
+from portal import demo  # noqa: E402
+from portal.services import regions, sla, taxonomy, tickets, users  # noqa: E402
 
 PASSWORD = "Bench-Password-1"
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')

@@ -8,12 +8,11 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from portal import clock
+from portal import clock, demo
 from portal.exceptions import DomainError, NotFound
 from portal.models import LimitPeriod, MembershipStatus, MerchantCategory, Role
 from portal.services import (
     benefits,
-    demo,
     members,
     merchants,
     open311,

@@ -66,8 +66,8 @@ def seeded(app, make_user):
                               caller_phone="13800138000")
         made.append(ledger.log(shenzhen, call, "call-1", now()).receipt.ticket)
         for ticket in made[:3] + made[4:9]:
-            tickets.accept(ticket, province, now())
-            tickets.reply(ticket, province, "已联系用人单位，工资已追回。", now(), recovered_fen=100_000)
+            tickets.take("accept", ticket, province, now())
+            tickets.take("reply", ticket, province, now(), text="已联系用人单位，工资已追回。", recovered_fen=100_000)
         stats.forget_cache()
         db.session.remove()
 

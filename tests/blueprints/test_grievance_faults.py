@@ -36,7 +36,8 @@ CHILD = textwrap.dedent("""
 
     app = create_app(config_for(sys.argv[1], UPLOAD_DIR=sys.argv[2]))
     marker = sys.argv[3]
-    real_attach = tickets._attach
+    from portal.services.tickets import submission
+    real_attach = submission.attach
 
     def attach_then_hang(ticket, event, stored, now):
         real_attach(ticket, event, stored, now)
@@ -44,7 +45,7 @@ CHILD = textwrap.dedent("""
         open(marker, "w").write("inside")
         time.sleep(60)
 
-    tickets._attach = attach_then_hang
+    submission.attach = attach_then_hang
     with app.app_context():
         tickets.submit(wages(), token="killed-mid-way", now=datetime.now(UTC))
 """)

@@ -94,12 +94,15 @@ def test_staff_steps_show_in_plain_words_and_internal_notes_stay_internal(app, c
     number, code, _ = receipt
     for region in ("44", "4401"):
         make_user(Role.STAFF, region=region)
-    staff_act(app, "44", lambda t, u: tickets.accept(t, u, NOW))
-    staff_act(app, "44", lambda t, u: tickets.dispatch(t, u, "4401", "内部备注：该企业曾多次被投诉", NOW))
-    staff_act(app, "4401", lambda t, u: tickets.accept(t, u, NOW))
-    staff_act(app, "4401", lambda t, u: tickets.request_extension(t, u, 30, "内部：需调取考勤", NOW))
-    staff_act(app, "44", lambda t, u: tickets.decide_extension(t, u, True, "", NOW))
-    staff_act(app, "4401", lambda t, u: tickets.reply(t, u, "已责令企业于本周内支付 <b>全部</b> 工资。", NOW))
+    staff_act(app, "44", lambda t, u: tickets.take("accept", t, u, NOW))
+    staff_act(app, "44", lambda t, u: tickets.take("dispatch", t, u, NOW, target="4401",
+                                                   note="内部备注：该企业曾多次被投诉"))
+    staff_act(app, "4401", lambda t, u: tickets.take("accept", t, u, NOW))
+    staff_act(app, "4401", lambda t, u: tickets.take("request_extension", t, u, NOW, days=30,
+                                                     reason="内部：需调取考勤"))
+    staff_act(app, "44", lambda t, u: tickets.take("decide_extension", t, u, NOW, approve=True, note=""))
+    staff_act(app, "4401", lambda t, u: tickets.take("reply", t, u, NOW,
+                                                     text="已责令企业于本周内支付 <b>全部</b> 工资。"))
     look_up(client, number, code)
     html = client.get(f"/track/{number}").get_data(as_text=True)
     assert "广州市总工会 已受理" in html and "已转交离您更近的 广州市总工会 办理" in html
@@ -125,7 +128,7 @@ def test_withdrawing_is_possible_only_before_acceptance(app, client, make_user, 
     number, code, _ = receipt
     look_up(client, number, code)
     make_user(Role.STAFF, region="44")
-    staff_act(app, "44", lambda t, u: tickets.accept(t, u, NOW))
+    staff_act(app, "44", lambda t, u: tickets.take("accept", t, u, NOW))
     response = client.post(f"/track/{number}/withdraw", data={"csrf_token": csrf(client, f"/track/{number}")})
     assert response.status_code == 409 and "当前状态下不能" in response.get_data(as_text=True)
 
@@ -145,8 +148,8 @@ def test_a_worker_withdraws(app, client, receipt):
 def test_the_worker_rates_the_answer(app, client, make_user, receipt, rating, status):
     number, code, ticket_id = receipt
     make_user(Role.STAFF, region="44")
-    staff_act(app, "44", lambda t, u: tickets.accept(t, u, NOW))
-    staff_act(app, "44", lambda t, u: tickets.reply(t, u, "已处理", NOW))
+    staff_act(app, "44", lambda t, u: tickets.take("accept", t, u, NOW))
+    staff_act(app, "44", lambda t, u: tickets.take("reply", t, u, NOW, text="已处理"))
     look_up(client, number, code)
     assert "评价答复" in client.get(f"/track/{number}").get_data(as_text=True)
     token = csrf(client, f"/track/{number}")

@@ -16,7 +16,7 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from portal.services.demo import SCENARIOS
+from portal.demo import SCENARIOS
 from tests.browser.conftest import check_page, texts
 from tests.browser.test_grievance_journey import fill_in_tianhe, receipt_of
 from tests.browser.test_shell import DEMO_PASSWORD, sign_in

@@ -22,7 +22,8 @@ from portal.models import (
     User,
     Voucher,
 )
-from portal.services import benefits, demo, geo, members, merchants, stations, users
+from portal import demo
+from portal.services import benefits, geo, members, merchants, stations, users
 from tests.conftest import NOW
 
 

@@ -141,5 +141,5 @@ def test_a_retried_submission_keeps_only_the_first_files(app, ctx):
 def test_the_worker_can_add_evidence_later(app, ctx):
     ticket = tickets.submit(wages(), token="t", now=NOW).ticket
     photo = evidence.Upload("工资条.jpg", jpeg_with_gps())
-    ticket = tickets.add_information(ticket, "补充工资条照片", NOW, uploads=[photo])
+    ticket = tickets.take("add_information", ticket, None, NOW, text="补充工资条照片", uploads=[photo])
     assert [a.original_name for a in ticket.events[-1].attachments] == ["工资条.jpg"]

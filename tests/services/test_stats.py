@@ -20,7 +20,8 @@ from sqlalchemy import select
 from portal.exceptions import InvalidInput, NotFound
 from portal.extensions import db
 from portal.models import Channel, Kind, LedgerEntry, Rating, RegionLevel, Role, Status, Ticket, TicketEvent, User
-from portal.services import ledger, regions, stats, taxonomy, tickets
+from portal.services import ledger, regions, stats, tickets
+from portal.vocabulary import KIND_LABELS
 from tests.conftest import NOW
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -125,37 +126,40 @@ class World:
         staff = self.user(handler.code)
         below = [p.code for p in regions.ancestry(ticket.place_code) if p.parent_code == handler.code]
         found = []
-        if status in tickets.ALLOWED["accept"]:
-            found += [lambda t, at: tickets.accept(t, staff, at)] * 4
-        if status in tickets.ALLOWED["dispatch"] and below:
-            found += [lambda t, at: tickets.dispatch(t, staff, rng.choice(below), "请处理", at)] * 3
-        if status in tickets.ALLOWED["return_up"] and handler.parent_code:
-            found.append(lambda t, at: tickets.return_up(t, staff, "不属于本级", at))
-        if status in tickets.ALLOWED["report_up"] and handler.parent_code:
-            found.append(lambda t, at: tickets.report_up(t, staff, "已协调处理", at))
-        if status in tickets.ALLOWED["reply"]:
-            found += [lambda t, at: tickets.reply(t, staff, "已答复", at, rng.choice(
+        if status in tickets.ACTIONS["accept"].starts_from:
+            found += [lambda t, at: tickets.take("accept", t, staff, at)] * 4
+        if status in tickets.ACTIONS["dispatch"].starts_from and below:
+            found += [lambda t, at: tickets.take("dispatch", t, staff, at, target=rng.choice(below), note="请处理")] * 3
+        if status in tickets.ACTIONS["return_up"].starts_from and handler.parent_code:
+            found.append(lambda t, at: tickets.take("return_up", t, staff, at, reason="不属于本级"))
+        if status in tickets.ACTIONS["report_up"].starts_from and handler.parent_code:
+            found.append(lambda t, at: tickets.take("report_up", t, staff, at, result="已协调处理"))
+        if status in tickets.ACTIONS["reply"].starts_from:
+            found += [lambda t, at: tickets.take("reply", t, staff, at, text="已答复", recovered_fen=rng.choice(
                 [None, None, 0, rng.randint(1, 3_000_000)]))] * 4
-        if status in tickets.ALLOWED["request_extension"] and ticket.period_days < 30:
-            found.append(lambda t, at: tickets.request_extension(t, staff, rng.randint(t.period_days + 1, 30),
-                                                                 "案情复杂", at))
+        if status in tickets.ACTIONS["request_extension"].starts_from and ticket.period_days < 30:
+            found.append(lambda t, at: tickets.take("request_extension", t, staff, at,
+                                                    days=rng.randint(t.period_days + 1, 30), reason="案情复杂"))
         if status is Status.EXTENSION_REQUESTED:
             decider = self.user(handler.parent_code or handler.code)
-            found += [lambda t, at: tickets.decide_extension(t, decider, rng.random() < 0.7, "", at)] * 3
+            found += [lambda t, at: tickets.take("decide_extension", t, decider, at, approve=rng.random() < 0.7,
+                                                 note="")] * 3
         if status is Status.REPLIED:
-            found += [lambda t, at: tickets.rate(t, rng.choice(list(Rating)), "", at)] * 2
-            found += [lambda t, at: tickets.record_return_visit(t, staff, rng.choice(list(Rating)), "", at)] * 2
+            found += [lambda t, at: tickets.take("rate", t, None, at, rating=rng.choice(list(Rating)), comment="")] * 2
+            found += [lambda t, at: tickets.take("return_visit", t, staff, at, rating=rng.choice(list(Rating)),
+                                                 comment="")] * 2
         if status is Status.RETURN_VISIT:
-            found += [lambda t, at: tickets.close(t, staff, at, rng.choice([None, rng.randint(1, 900_000)]))] * 3
+            found += [lambda t, at: tickets.take("close", t, staff, at,
+                                                 recovered_fen=rng.choice([None, rng.randint(1, 900_000)]))] * 3
         if status is Status.CLOSED and ticket.reopen_count == 0:
-            found.append(lambda t, at: tickets.reopen(t, staff, "工人再次来电", at))
+            found.append(lambda t, at: tickets.take("reopen", t, staff, at, reason="工人再次来电"))
         if status is Status.SUBMITTED:
-            found.append(lambda t, at: tickets.withdraw(t, "已自行解决", at))
+            found.append(lambda t, at: tickets.take("withdraw", t, None, at, reason="已自行解决"))
         if ticket.is_open:
-            targets = db.session.scalars(select(Ticket.id).where(Ticket.open, Ticket.id != ticket.id,
+            targets = db.session.scalars(select(Ticket.number).where(Ticket.open, Ticket.id != ticket.id,
                                                                  tickets.visible_to(staff)).order_by(Ticket.id)).all()
             if targets:
-                found.append(lambda t, at: tickets.merge(t, staff, rng.choice(targets), at))
+                found.append(lambda t, at: tickets.take("merge", t, staff, at, into=rng.choice(targets)))
         return found
 
 
@@ -475,7 +479,7 @@ def test_public_figures_show_no_count_below_five_no_rate_over_fewer_than_five_an
         "today": {"contacts": m(6 * n), "created": m(n), "closed": "<5"},
         "ranking": [{"code": "440106", "label": "天河区", "tickets": m(n)},
                     {"code": "440104", "label": "越秀区", "tickets": "<5"}],
-        "categories": [{"code": "appeal", "label": str(taxonomy.KIND_LABELS[Kind.APPEAL]), "tickets": m(n),
+        "categories": [{"code": "appeal", "label": str(KIND_LABELS[Kind.APPEAL]), "tickets": m(n),
                         "share": r(1.0)}] if n else [],
         "hot_words": [{"word": "工资", "count": n}] if n >= 5 else [],
         "stations": {"count": 3, "open_now": 2, "all_day": 1},

@@ -152,16 +152,17 @@ def test_find_by_code_is_forgiving_about_typing_and_strict_about_the_code(ctx):
 
 def test_the_case_goes_down_level_by_level_and_the_worker_closes_the_loop(ctx, staff):
     ticket = submit().ticket
-    ticket = tickets.accept(ticket, staff["province"], NOW)
+    ticket = tickets.take("accept", ticket, staff["province"], NOW)
     assert ticket.status is Status.ACCEPTED
     for upper, lower in [("province", "city"), ("city", "district"), ("district", "town")]:
-        ticket = tickets.dispatch(ticket, staff[upper], CHAIN[lower], "请核实处理", NOW)
+        ticket = tickets.take("dispatch", ticket, staff[upper], NOW, target=CHAIN[lower], note="请核实处理")
         assert ticket.status is Status.DISPATCHED and ticket.handler_code == CHAIN[lower]
-        ticket = tickets.accept(ticket, staff[lower], NOW)
+        ticket = tickets.take("accept", ticket, staff[lower], NOW)
         assert ticket.status is Status.IN_PROGRESS
-    ticket = tickets.reply(ticket, staff["town"], "已联系企业，工资将于本周五前发放。", NOW, recovered_fen=1_200_000)
+    ticket = tickets.take("reply", ticket, staff["town"], NOW, text="已联系企业，工资将于本周五前发放。",
+                          recovered_fen=1_200_000)
     assert ticket.status is Status.REPLIED and ticket.amount_recovered_fen == 1_200_000
-    ticket = tickets.rate(ticket, Rating.SATISFIED, "谢谢", NOW)
+    ticket = tickets.take("rate", ticket, None, NOW, rating=Rating.SATISFIED, comment="谢谢")
     assert ticket.status is Status.CLOSED and ticket.closed_at == NOW and ticket.rating is Rating.SATISFIED
     events = ticket.events
     assert [e.action for e in events] == ["submitted", "accepted", "dispatched", "accepted", "dispatched",
@@ -171,48 +172,50 @@ def test_the_case_goes_down_level_by_level_and_the_worker_closes_the_loop(ctx, s
 
 
 def test_a_union_returns_a_case_that_is_not_its_own(ctx, staff):
-    ticket = tickets.accept(submit().ticket, staff["province"], NOW)
-    ticket = tickets.dispatch(ticket, staff["province"], "4401", "", NOW)
+    ticket = tickets.take("accept", submit().ticket, staff["province"], NOW)
+    ticket = tickets.take("dispatch", ticket, staff["province"], NOW, target="4401", note="")
     with pytest.raises(InvalidInput):
-        tickets.return_up(ticket, staff["city"], "  ", NOW)
-    ticket = tickets.return_up(ticket, staff["city"], "用人单位注册地在深圳，请转深圳市总工会", NOW)
+        tickets.take("return_up", ticket, staff["city"], NOW, reason="  ")
+    ticket = tickets.take("return_up", ticket, staff["city"], NOW, reason="用人单位注册地在深圳，请转深圳市总工会")
     assert ticket.status is Status.RETURNED_UP and ticket.handler_code == "44"
-    ticket = tickets.dispatch(ticket, staff["province"], "4403", "", NOW)
+    ticket = tickets.take("dispatch", ticket, staff["province"], NOW, target="4403", note="")
     assert ticket.handler_code == "4403"
 
 
 def test_a_lower_union_reports_up_and_the_upper_one_replies(ctx, staff):
-    ticket = tickets.accept(submit().ticket, staff["province"], NOW)
-    ticket = tickets.accept(tickets.dispatch(ticket, staff["province"], "4401", "", NOW), staff["city"], NOW)
-    ticket = tickets.report_up(ticket, staff["city"], "已督促企业整改", NOW)
+    ticket = tickets.take("accept", submit().ticket, staff["province"], NOW)
+    ticket = tickets.take("accept", tickets.take("dispatch", ticket, staff["province"], NOW, target="4401",
+                                                 note=""), staff["city"], NOW)
+    ticket = tickets.take("report_up", ticket, staff["city"], NOW, result="已督促企业整改")
     assert ticket.status is Status.IN_PROGRESS and ticket.handler_code == "44"
-    assert tickets.reply(ticket, staff["province"], "已处理", NOW).status is Status.REPLIED
+    assert tickets.take("reply", ticket, staff["province"], NOW, text="已处理").status is Status.REPLIED
 
 
 def test_the_root_union_cannot_return_or_report_up(ctx, staff):
-    ticket = tickets.accept(submit().ticket, staff["province"], NOW)
+    ticket = tickets.take("accept", submit().ticket, staff["province"], NOW)
     with pytest.raises(InvalidTransition):
-        tickets.report_up(ticket, staff["province"], "x", NOW)
+        tickets.take("report_up", ticket, staff["province"], NOW, result="x")
 
 
 def test_dispatch_goes_one_level_down_only(ctx, staff):
-    ticket = tickets.accept(submit().ticket, staff["province"], NOW)
+    ticket = tickets.take("accept", submit().ticket, staff["province"], NOW)
     for target in ("440106", "440106006", "44", "110101", "nope"):
         with pytest.raises(InvalidInput):
-            tickets.dispatch(ticket, staff["province"], target, "", NOW)
+            tickets.take("dispatch", ticket, staff["province"], NOW, target=target, note="")
 
 
 def test_an_extension_is_decided_by_the_level_above(ctx, staff):
-    ticket = tickets.accept(submit().ticket, staff["province"], NOW)
-    ticket = tickets.accept(tickets.dispatch(ticket, staff["province"], "4401", "", NOW), staff["city"], NOW)
+    ticket = tickets.take("accept", submit().ticket, staff["province"], NOW)
+    ticket = tickets.take("accept", tickets.take("dispatch", ticket, staff["province"], NOW, target="4401",
+                                                 note=""), staff["city"], NOW)
     for days in (20, 31):
         with pytest.raises(InvalidInput):
-            tickets.request_extension(ticket, staff["city"], days, "需要调查", NOW)
-    ticket = tickets.request_extension(ticket, staff["city"], 30, "需要调取考勤记录", NOW)
+            tickets.take("request_extension", ticket, staff["city"], NOW, days=days, reason="需要调查")
+    ticket = tickets.take("request_extension", ticket, staff["city"], NOW, days=30, reason="需要调取考勤记录")
     assert ticket.status is Status.EXTENSION_REQUESTED
     with pytest.raises(PermissionDenied):
-        tickets.decide_extension(ticket, staff["city"], True, "", NOW)
-    ticket = tickets.decide_extension(ticket, staff["province"], True, "同意", NOW)
+        tickets.take("decide_extension", ticket, staff["city"], NOW, approve=True, note="")
+    ticket = tickets.take("decide_extension", ticket, staff["province"], NOW, approve=True, note="同意")
     assert ticket.status is Status.IN_PROGRESS and ticket.period_days == 30
     # 30 working days from Fri Nov 20 end on Fri Jan 1, 2027, counted Monday–Friday (not yet published).
     assert sla.local_date(ticket.due_at - timedelta(microseconds=1)) == date(2027, 1, 1)
@@ -220,62 +223,68 @@ def test_an_extension_is_decided_by_the_level_above(ctx, staff):
 
 
 def test_a_denied_extension_keeps_the_deadline(ctx, staff):
-    ticket = tickets.accept(submit().ticket, staff["province"], NOW)
+    ticket = tickets.take("accept", submit().ticket, staff["province"], NOW)
     due = ticket.due_at
-    ticket = tickets.request_extension(ticket, staff["province"], 25, "需要调查", NOW)
-    ticket = tickets.decide_extension(ticket, staff["province"], False, "请按期办结", NOW)
+    ticket = tickets.take("request_extension", ticket, staff["province"], NOW, days=25, reason="需要调查")
+    ticket = tickets.take("decide_extension", ticket, staff["province"], NOW, approve=False, note="请按期办结")
     assert ticket.status is Status.ACCEPTED and ticket.due_at == due and ticket.period_days == 20
 
 
 def test_unsatisfied_reopens_once_then_closes_with_the_rating_kept(ctx, staff):
-    ticket = tickets.reply(tickets.accept(submit().ticket, staff["province"], NOW), staff["province"], "答复", NOW)
-    ticket = tickets.rate(ticket, Rating.UNSATISFIED, "没有解决", NOW)
+    ticket = tickets.take("reply", tickets.take("accept", submit().ticket, staff["province"],
+                                                NOW), staff["province"], NOW, text="答复")
+    ticket = tickets.take("rate", ticket, None, NOW, rating=Rating.UNSATISFIED, comment="没有解决")
     assert ticket.status is Status.REOPENED and ticket.reopen_count == 1 and ticket.handler_code == "44"
-    ticket = tickets.reply(tickets.accept(ticket, staff["province"], NOW), staff["province"], "再次答复", NOW)
-    ticket = tickets.rate(ticket, Rating.UNSATISFIED, "还是不满意", NOW)
+    ticket = tickets.take("reply", tickets.take("accept", ticket, staff["province"],
+                                                NOW), staff["province"], NOW, text="再次答复")
+    ticket = tickets.take("rate", ticket, None, NOW, rating=Rating.UNSATISFIED, comment="还是不满意")
     assert ticket.status is Status.CLOSED and ticket.rating is Rating.UNSATISFIED
 
 
 def test_staff_record_a_return_visit_and_then_close(ctx, staff):
-    ticket = tickets.reply(tickets.accept(submit().ticket, staff["province"], NOW), staff["province"], "答复", NOW)
-    ticket = tickets.record_return_visit(ticket, staff["province"], Rating.BASICALLY_SATISFIED, "电话回访", NOW)
+    ticket = tickets.take("reply", tickets.take("accept", submit().ticket, staff["province"],
+                                                NOW), staff["province"], NOW, text="答复")
+    ticket = tickets.take("return_visit", ticket, staff["province"], NOW, rating=Rating.BASICALLY_SATISFIED,
+                          comment="电话回访")
     assert ticket.status is Status.RETURN_VISIT and ticket.closed_at is None
-    assert tickets.close(ticket, staff["province"], NOW).status is Status.CLOSED
+    assert tickets.take("close", ticket, staff["province"], NOW).status is Status.CLOSED
 
 
 def test_closing_records_wages_recovered_and_the_union_reopens_once(ctx, staff):
-    ticket = tickets.reply(tickets.accept(submit().ticket, staff["province"], NOW), staff["province"], "答复", NOW)
-    ticket = tickets.record_return_visit(ticket, staff["province"], Rating.SATISFIED, "", NOW)
-    ticket = tickets.close(ticket, staff["province"], NOW, recovered_fen=1_150_000)
+    ticket = tickets.take("reply", tickets.take("accept", submit().ticket, staff["province"],
+                                                NOW), staff["province"], NOW, text="答复")
+    ticket = tickets.take("return_visit", ticket, staff["province"], NOW, rating=Rating.SATISFIED, comment="")
+    ticket = tickets.take("close", ticket, staff["province"], NOW, recovered_fen=1_150_000)
     assert ticket.status is Status.CLOSED and ticket.amount_recovered_fen == 1_150_000
     with pytest.raises(InvalidInput):
-        tickets.reopen(ticket, staff["province"], " ", NOW)
-    ticket = tickets.reopen(ticket, staff["province"], "职工来电：工资仍未到账", NOW + timedelta(days=3))
+        tickets.take("reopen", ticket, staff["province"], NOW, reason=" ")
+    ticket = tickets.take("reopen", ticket, staff["province"], NOW + timedelta(days=3), reason="职工来电：工资仍未到账")
     assert ticket.status is Status.REOPENED and ticket.closed_at is None and ticket.due_at > NOW + timedelta(days=3)
     assert "reopened" in [e.action for e in tickets.worker_timeline(ticket)]
-    ticket = tickets.reply(tickets.accept(ticket, staff["province"], NOW), staff["province"], "再次答复", NOW)
-    ticket = tickets.rate(ticket, Rating.SATISFIED, "", NOW)
+    ticket = tickets.take("reply", tickets.take("accept", ticket, staff["province"],
+                                                NOW), staff["province"], NOW, text="再次答复")
+    ticket = tickets.take("rate", ticket, None, NOW, rating=Rating.SATISFIED, comment="")
     with pytest.raises(InvalidTransition):
-        tickets.reopen(ticket, staff["province"], "again", NOW)
+        tickets.take("reopen", ticket, staff["province"], NOW, reason="again")
 
 
 def test_the_worker_withdraws_only_before_acceptance_and_adds_information_while_open(ctx, staff):
-    first = tickets.withdraw(submit().ticket, "已自行解决", NOW)
+    first = tickets.take("withdraw", submit().ticket, None, NOW, reason="已自行解决")
     assert first.status is Status.WITHDRAWN
     with pytest.raises(InvalidTransition):
-        tickets.add_information(first, "more", NOW)
-    second = tickets.accept(submit(token="t2").ticket, staff["province"], NOW)
+        tickets.take("add_information", first, None, NOW, text="more")
+    second = tickets.take("accept", submit(token="t2").ticket, staff["province"], NOW)
     with pytest.raises(InvalidTransition):
-        tickets.withdraw(second, "", NOW)
-    second = tickets.add_information(second, "补充：公司已搬迁到新地址。", NOW)
+        tickets.take("withdraw", second, None, NOW, reason="")
+    second = tickets.take("add_information", second, None, NOW, text="补充：公司已搬迁到新地址。")
     assert second.status is Status.ACCEPTED and second.events[-1].action == "information_added"
 
 
 def test_duplicates_are_merged_into_a_visible_open_case(ctx, staff):
     keep, duplicate = submit().ticket, submit(token="t2").ticket
     with pytest.raises(InvalidInput):
-        tickets.merge(duplicate, staff["province"], duplicate.id, NOW)
-    merged = tickets.merge(duplicate, staff["province"], keep.id, NOW)
+        tickets.take("merge", duplicate, staff["province"], NOW, into=duplicate.number)
+    merged = tickets.take("merge", duplicate, staff["province"], NOW, into=keep.number)
     assert merged.status is Status.MERGED and merged.merged_into_id == keep.id
 
 
@@ -299,23 +308,24 @@ ALLOWED = {  # restated from the rules, independently of the service's own table
 }
 
 
-def _run(action, ticket, staff, other_id):
+def _run(action, ticket, staff, other_number):
     district, city = staff["district"], staff["city"]
     return {
-        "accept": lambda: tickets.accept(ticket, district, NOW),
-        "dispatch": lambda: tickets.dispatch(ticket, district, "440106006", "", NOW),
-        "return_up": lambda: tickets.return_up(ticket, district, "不属本级", NOW),
-        "report_up": lambda: tickets.report_up(ticket, district, "结果", NOW),
-        "reply": lambda: tickets.reply(ticket, district, "答复", NOW),
-        "request_extension": lambda: tickets.request_extension(ticket, district, 30, "调查", NOW),
-        "decide_extension": lambda: tickets.decide_extension(ticket, city, True, "", NOW),
-        "rate": lambda: tickets.rate(ticket, Rating.SATISFIED, "", NOW),
-        "record_return_visit": lambda: tickets.record_return_visit(ticket, district, Rating.SATISFIED, "", NOW),
-        "close": lambda: tickets.close(ticket, district, NOW),
-        "reopen": lambda: tickets.reopen(ticket, district, "职工来电反映问题未解决", NOW),
-        "withdraw": lambda: tickets.withdraw(ticket, "", NOW),
-        "add_information": lambda: tickets.add_information(ticket, "补充", NOW),
-        "merge": lambda: tickets.merge(ticket, district, other_id, NOW),
+        "accept": lambda: tickets.take("accept", ticket, district, NOW),
+        "dispatch": lambda: tickets.take("dispatch", ticket, district, NOW, target="440106006", note=""),
+        "return_up": lambda: tickets.take("return_up", ticket, district, NOW, reason="不属本级"),
+        "report_up": lambda: tickets.take("report_up", ticket, district, NOW, result="结果"),
+        "reply": lambda: tickets.take("reply", ticket, district, NOW, text="答复"),
+        "request_extension": lambda: tickets.take("request_extension", ticket, district, NOW, days=30, reason="调查"),
+        "decide_extension": lambda: tickets.take("decide_extension", ticket, city, NOW, approve=True, note=""),
+        "rate": lambda: tickets.take("rate", ticket, None, NOW, rating=Rating.SATISFIED, comment=""),
+        "record_return_visit": lambda: tickets.take("return_visit", ticket, district, NOW, rating=Rating.SATISFIED,
+                                                    comment=""),
+        "close": lambda: tickets.take("close", ticket, district, NOW),
+        "reopen": lambda: tickets.take("reopen", ticket, district, NOW, reason="职工来电反映问题未解决"),
+        "withdraw": lambda: tickets.take("withdraw", ticket, None, NOW, reason=""),
+        "add_information": lambda: tickets.take("add_information", ticket, None, NOW, text="补充"),
+        "merge": lambda: tickets.take("merge", ticket, district, NOW, into=other_number),
     }[action]()
 
 
@@ -334,10 +344,10 @@ def test_every_action_is_allowed_exactly_from_its_statuses(ctx, staff, action):
         db.session.commit()
         db.session.refresh(ticket)
         if status in ALLOWED[action]:
-            assert _run(action, ticket, staff, other.id).events[-1].from_status is status, (action, status)
+            assert _run(action, ticket, staff, other.number).events[-1].from_status is status, (action, status)
         else:
             with pytest.raises(InvalidTransition):
-                _run(action, ticket, staff, other.id)
+                _run(action, ticket, staff, other.number)
 
 
 # ----------------------------------------------------------------------------------- who may do what
@@ -357,7 +367,7 @@ def test_only_the_handling_union_acts(ctx, staff):
     ticket = submit().ticket
     for level in ("city", "district", "admin", "member"):
         with pytest.raises(PermissionDenied):
-            tickets.accept(ticket, staff[level], NOW)
+            tickets.take("accept", ticket, staff[level], NOW)
     assert db.session.get(Ticket, ticket.id).status is Status.SUBMITTED
 
 
@@ -372,7 +382,7 @@ def test_simultaneous_actions_on_one_ticket_succeed_once(app, staff):
             db.session.commit()  # each request has read the ticket; now they all press "accept" at once
             barrier.wait(timeout=30)
             try:
-                tickets.accept(ticket, user, NOW)
+                tickets.take("accept", ticket, user, NOW)
                 outcomes.append("ok")
             except InvalidTransition:
                 outcomes.append("refused")
@@ -404,13 +414,14 @@ def test_counts_kept_with_every_change_equal_a_full_recount(ctx, staff):
     """Random walks through the workflow; the maintained counts must equal counting the tickets."""
     rng = random.Random(7)
     actions = {
-        "accept": lambda t, u: tickets.accept(t, u, NOW),
-        "dispatch": lambda t, u: tickets.dispatch(t, u, rng.choice(regions.children(t.handler_code)).code, "", NOW),
-        "return_up": lambda t, u: tickets.return_up(t, u, "不属本级", NOW),
-        "report_up": lambda t, u: tickets.report_up(t, u, "结果", NOW),
-        "reply": lambda t, u: tickets.reply(t, u, "答复", NOW),
-        "rate": lambda t, u: tickets.rate(t, rng.choice(list(Rating)), "", NOW),
-        "withdraw": lambda t, u: tickets.withdraw(t, "", NOW),
+        "accept": lambda t, u: tickets.take("accept", t, u, NOW),
+        "dispatch": lambda t, u: tickets.take("dispatch", t, u, NOW,
+                                              target=rng.choice(regions.children(t.handler_code)).code, note=""),
+        "return_up": lambda t, u: tickets.take("return_up", t, u, NOW, reason="不属本级"),
+        "report_up": lambda t, u: tickets.take("report_up", t, u, NOW, result="结果"),
+        "reply": lambda t, u: tickets.take("reply", t, u, NOW, text="答复"),
+        "rate": lambda t, u: tickets.take("rate", t, None, NOW, rating=rng.choice(list(Rating)), comment=""),
+        "withdraw": lambda t, u: tickets.take("withdraw", t, None, NOW, reason=""),
     }
     handlers = {u.region_code: u for u in staff.values() if u.role is Role.STAFF}
     for n in range(12):

@@ -5,13 +5,20 @@ from __future__ import annotations
 from flask_babel import get_locale
 from markupsafe import Markup
 from wtforms import BooleanField, IntegerField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import Length, NumberRange, Optional
+from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from portal.forms import Form, OneTimeForm, category_choices, yuan_to_fen
 from portal.i18n import lazy_gettext as _l
 from portal.models import Channel, Kind, Status
 from portal.services import ledger, taxonomy, tickets
-from portal.vocabulary import RATING_LABELS, STATUS_LABELS
+from portal.vocabulary import (
+    CATEGORY_LABELS,
+    GROUP_LABELS,
+    KIND_LABELS,
+    LEDGER_CHANNEL_LABELS,
+    RATING_LABELS,
+    STATUS_LABELS,
+)
 
 _RENDERED: dict[tuple, Markup] = {}  # (field, value, language, attributes) → the select's HTML
 
@@ -34,9 +41,10 @@ class InboxFilters(Form):
                                                 SelectChoice("all", _l("All"))]
                          + [SelectChoice(s.value, STATUS_LABELS[s]) for s in Status], validators=[Optional()])
     kind = SelectField(_l("Kind"), choices=[SelectChoice("", _l("All"))]
-                       + [SelectChoice(k.value, taxonomy.KIND_LABELS[k]) for k in Kind], validators=[Optional()])
+                       + [SelectChoice(k.value, KIND_LABELS[k]) for k in Kind], validators=[Optional()])
     category = SelectField(_l("Category"), choices=[SelectChoice("", _l("All"))] + [
-        SelectChoice(c.code, c.label, optgroup=g.label) for g in taxonomy.TAXONOMY for c in g.categories],
+        SelectChoice(c.code, CATEGORY_LABELS[c.code], optgroup=GROUP_LABELS[g.code])
+        for g in taxonomy.TAXONOMY for c in g.categories],
         validators=[Optional()])
     level = SelectField(_l("Handled by"), choices=[SelectChoice("", _l("My union and below")),
                                                    SelectChoice("own", _l("My union")),
@@ -68,19 +76,42 @@ class ActionForm(Form):
     recovered = StringField(_l("Wages recovered (yuan)"), validators=[Length(max=20)])
     into = StringField(_l("Ticket number to merge into"), validators=[Length(max=24)])
 
-    def recovered_fen(self) -> int | None:
-        return yuan_to_fen(self.recovered.data, "recovered")
+    def validate_recovered(self, field) -> None:
+        try:
+            yuan_to_fen(field.data, field.name)
+        except ValueError:
+            raise ValidationError(_l("Enter the amount in yuan, for example 3500.")) from None
 
-
-CHANNEL_LABELS = {Channel.HOTLINE: _l("12351 hotline call"), Channel.VISIT: _l("Walk-in visit"),
-                  Channel.MAILBOX: _l("Chairman's mailbox letter")}
+    def inputs(self, action: str) -> dict:
+        """What the action takes (tickets.ACTIONS[action].run), read from this one form every action posts."""
+        note = self.note.data or ""
+        match action:
+            case "dispatch":
+                return {"target": self.target.data, "note": note}
+            case "return_up" | "reopen":
+                return {"reason": note}
+            case "report_up":
+                return {"result": note}
+            case "reply":
+                return {"text": note, "recovered_fen": yuan_to_fen(self.recovered.data, "recovered")}
+            case "request_extension":
+                return {"days": self.days.data or 0, "reason": note}
+            case "decide_extension":
+                return {"approve": self.approve.data == "yes", "note": note}
+            case "return_visit":
+                return {"rating": self.rating.data or "", "comment": note}
+            case "close":
+                return {"recovered_fen": yuan_to_fen(self.recovered.data, "recovered")}
+            case "merge":
+                return {"into": self.into.data or ""}
+        return {}
 
 
 class LedgerForm(OneTimeForm):
     channel = RadioField(_l("How did the worker contact you?"), default=Channel.HOTLINE.value,
-                         choices=[SelectChoice(c.value, CHANNEL_LABELS[c]) for c in ledger.CHANNELS])
+                         choices=[SelectChoice(c.value, LEDGER_CHANNEL_LABELS[c]) for c in ledger.CHANNELS])
     kind = RadioField(_l("What do they need?"), default=Kind.CONSULTATION.value,
-                      choices=[SelectChoice(k.value, label) for k, label in taxonomy.KIND_LABELS.items()])
+                      choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()])
     category = SelectField(_l("What is it about?"), choices=category_choices, validate_choice=False)
     summary = TextAreaField(_l("What the worker told you"), validators=[Length(max=tickets.MAX_DESCRIPTION)])
     answer = TextAreaField(_l("The answer you gave (if answered on the spot)"),

@@ -19,23 +19,6 @@ from portal.widgets.region_picker import build_picker
 
 bp = Blueprint("staff", __name__)
 
-# action name → what it does; each gets the ticket, the acting staff member, the form and the time.
-ACTIONS = {
-    "accept": lambda t, u, f, now: tickets.accept(t, u, now),
-    "dispatch": lambda t, u, f, now: tickets.dispatch(t, u, f.target.data, f.note.data or "", now),
-    "return_up": lambda t, u, f, now: tickets.return_up(t, u, f.note.data or "", now),
-    "report_up": lambda t, u, f, now: tickets.report_up(t, u, f.note.data or "", now),
-    "reply": lambda t, u, f, now: tickets.reply(t, u, f.note.data or "", now, f.recovered_fen()),
-    "request_extension": lambda t, u, f, now: tickets.request_extension(t, u, f.days.data or 0, f.note.data or "",
-                                                                        now),
-    "decide_extension": lambda t, u, f, now: tickets.decide_extension(t, u, f.approve.data == "yes",
-                                                                      f.note.data or "", now),
-    "return_visit": lambda t, u, f, now: tickets.record_return_visit(t, u, f.rating.data or "", f.note.data or "",
-                                                                     now),
-    "close": lambda t, u, f, now: tickets.close(t, u, now, f.recovered_fen()),
-    "reopen": lambda t, u, f, now: tickets.reopen(t, u, f.note.data or "", now),
-    "merge": lambda t, u, f, now: tickets.merge(t, u, tickets.get_by_number((f.into.data or "").upper()).id, now),
-}
 # After these the case has left this union's hands: back to the inbox.
 LEAVES = {"return_up", "report_up"}
 
@@ -57,6 +40,7 @@ def _ticket_page(ticket: Ticket, status: int = 200, failed: tuple[str, ActionFor
     if failed:
         drafts[failed[0]] = failed[1].note.data or ""
     return render_template("staff/ticket.html", ticket=ticket, drafts=drafts, form=failed[1] if failed else None,
+                           failed=failed[0] if failed else None,
                            now=clock.now(), children=regions.children(ticket.handler_code),
                            actions=tickets.staff_actions(ticket, current_user)), status
 
@@ -70,18 +54,17 @@ def ticket(ticket_id: int):
 @bp.post("/staff/tickets/<int:ticket_id>/<action>")
 @roles(Role.STAFF)
 def act(ticket_id: int, action: str):
+    """One action of the registry (tickets.ACTIONS); the service checks who acts and every input."""
     found, form = tickets.get_for_staff(ticket_id, current_user), ActionForm()
-    if action not in ACTIONS:
+    if action not in tickets.STAFF_ACTIONS:
         abort(404)
-    try:
-        ACTIONS[action](found, current_user, form, clock.now())  # the service checks every field
-    except DomainError as error:
-        for message in error.fields.values() or [error.message]:
-            flash(str(message), "error")
-        return _ticket_page(found, error.status, (action, form))
-    except ValueError:  # an amount of money that is not one
-        flash(_("Enter the amount in yuan, for example 3500."), "error")
+    if not form.validate_on_submit():
         return _ticket_page(found, 422, (action, form))
+    try:
+        tickets.take(action, found, current_user, clock.now(), **form.inputs(action))
+    except DomainError as error:
+        form.show_error(error)
+        return _ticket_page(found, error.status, (action, form))
     flash(_("Done."), "success")
     return redirect_after_post(url_for("staff.index") if action in LEAVES else url_for("staff.ticket",
                                                                                        ticket_id=ticket_id))
@@ -98,7 +81,7 @@ def ledger_page():
             logged = ledger.log(current_user, form.contact(picker.chosen.code if picker.chosen else ""),
                                 form.record_key(), clock.now())
         except DomainError as error:
-            form.form_errors.extend(str(message) for message in error.fields.values() or [error.message])
+            form.show_error(error)
         else:
             return render_template("staff/ledger_done.html", logged=logged)
     status = 422 if form.is_submitted() and "refresh_place" not in request.form else 200

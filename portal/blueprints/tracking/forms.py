@@ -1,3 +1,5 @@
+"""The worker's forms: looking a request up, and one form for each of the worker's actions on it."""
+
 from __future__ import annotations
 
 from wtforms import MultipleFileField, RadioField, SelectChoice, StringField, TextAreaField
@@ -20,8 +22,13 @@ class MessageForm(Form):
                                                             Length(max=tickets.MAX_NOTE)])
     evidence = MultipleFileField(_l("Photos or documents (optional)"))
 
+    action = "add_information"
+
     def uploads(self) -> list[evidence.Upload]:
         return read_uploads(self.evidence)
+
+    def inputs(self) -> dict:
+        return {"text": self.text.data, "uploads": self.uploads()}
 
 
 class RatingForm(Form):
@@ -29,7 +36,20 @@ class RatingForm(Form):
                         choices=[SelectChoice(r.value, label) for r, label in RATING_LABELS.items()],
                         validators=[InputRequired(_l("Choose one."))])
     comment = TextAreaField(_l("Anything to add? (optional)"), validators=[Length(max=tickets.MAX_NOTE)])
+    action = "rate"
+
+    def inputs(self) -> dict:
+        return {"rating": self.rating.data, "comment": self.comment.data or ""}
 
 
 class WithdrawForm(Form):
     reason = StringField(_l("Why? (optional)"), validators=[Length(max=500)])
+    action = "withdraw"
+
+    def inputs(self) -> dict:
+        return {"reason": self.reason.data or ""}
+
+
+# The form of each of the worker's actions (tickets.WORKER_ACTIONS), by the name the page knows it under.
+ACTION_FORMS = {"add_information": ("message_form", MessageForm), "rate": ("rating_form", RatingForm),
+                "withdraw": ("withdraw_form", WithdrawForm)}

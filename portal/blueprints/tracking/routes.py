@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from portal import clock
 from portal.access import public
-from portal.blueprints.tracking.forms import LookupForm, MessageForm, RatingForm, WithdrawForm
+from portal.blueprints.tracking.forms import ACTION_FORMS, LookupForm, MessageForm, RatingForm, WithdrawForm
 from portal.exceptions import DomainError, NotFound
 from portal.extensions import limiter
 from portal.forms import rerender_on_csrf_error
@@ -33,10 +33,7 @@ def _is_member() -> bool:
 
 def _own_ticket(number: str) -> Ticket:
     """This browser's ticket (looked up with its code, or the signed-in member's own), or 404."""
-    ticket = tickets.get_by_number(number)
-    if ticket.id not in session.get(GRANTS, []) and not (_is_member() and ticket.member_id == current_user.id):
-        raise NotFound()
-    return ticket
+    return tickets.get_for_worker(number, session.get(GRANTS, []), current_user.id if _is_member() else None)
 
 
 def _failed_lookup(response) -> bool:
@@ -54,7 +51,7 @@ def index():
         try:
             ticket = tickets.find_by_code(form.number.data, form.code.data)
         except NotFound as error:
-            form.form_errors.append(str(error.message))
+            form.show_error(error)
             status = 404
         else:
             session[GRANTS] = [ticket.id, *session.get(GRANTS, [])][:MAX_GRANTS]
@@ -63,10 +60,17 @@ def index():
     return render_template("tracking/index.html", form=form, mine=mine), status
 
 
-def _detail(ticket: Ticket, status: int = 200, **forms):
-    forms = {"message_form": MessageForm(), "rating_form": RatingForm(), "withdraw_form": WithdrawForm()} | forms
+def _detail(ticket: Ticket, status: int = 200, failed=None):
+    """The page with a form for each action the worker can take now; a refused form comes back as it was
+    sent, and one whose action is no longer possible says why above the others."""
+    allowed = tickets.worker_actions(ticket)
+    forms = {name: form_class() for name, form_class in ACTION_FORMS.values()}
+    if failed is not None:
+        forms[ACTION_FORMS[failed.action][0]] = failed
     return render_page_or_partial("tracking/detail.html", "tracking/_timeline.html", status=status, ticket=ticket,
-                                  timeline=tickets.worker_timeline(ticket), now=clock.now(), **forms)
+                                  timeline=tickets.worker_timeline(ticket), now=clock.now(), allowed=allowed,
+                                  refused=failed if failed is not None and failed.action not in allowed else None,
+                                  **forms)
 
 
 @bp.get("/track/<number>")
@@ -76,44 +80,37 @@ def detail(number: str):
     return _detail(_own_ticket(number))
 
 
-def _act(number: str, form, action, done: str, form_name: str):
-    """Run one worker action on this browser's ticket; problems come back on the page beside the form."""
+def _act(number: str, form, done: str):
+    """Run the form's action on this browser's ticket; problems come back on the page, on the form."""
     ticket, status = _own_ticket(number), 422
     if form.validate_on_submit():
         try:
-            action(ticket)
-        except DomainError as error:  # bad input, or a step no longer possible (409) whose form is gone
-            for message in [str(v) for v in error.fields.values()] or [str(error.message)]:
-                flash(message, "error")
+            tickets.take(form.action, ticket, None, clock.now(), **form.inputs())
+        except DomainError as error:  # bad input, or a step no longer possible (409)
+            form.show_error(error)
             status = error.status
         else:
             flash(done, "success")
             return redirect_after_post(url_for("tracking.detail", number=number))
-    return _detail(ticket, status, **{form_name: form})
+    return _detail(ticket, status, form)
 
 
 @bp.post("/track/<number>/messages")
 @public
 @rerender_on_csrf_error
 def add_message(number: str):
-    form = MessageForm()
-    return _act(number, form, lambda t: tickets.add_information(t, form.text.data, clock.now(), form.uploads()),
-                _("Your information was added."), "message_form")
+    return _act(number, MessageForm(), _("Your information was added."))
 
 
 @bp.post("/track/<number>/withdraw")
 @public
 @rerender_on_csrf_error
 def withdraw(number: str):
-    form = WithdrawForm()
-    return _act(number, form, lambda t: tickets.withdraw(t, form.reason.data or "", clock.now()),
-                _("Your request was withdrawn."), "withdraw_form")
+    return _act(number, WithdrawForm(), _("Your request was withdrawn."))
 
 
 @bp.post("/track/<number>/rating")
 @public
 @rerender_on_csrf_error
 def rate(number: str):
-    form = RatingForm()
-    return _act(number, form, lambda t: tickets.rate(t, form.rating.data, form.comment.data or "", clock.now()),
-                _("Thank you for your rating."), "rating_form")
+    return _act(number, RatingForm(), _("Thank you for your rating."))

@@ -1,4 +1,5 @@
-"""Realistic, clearly fictional demo data for `make run`. Loading twice changes nothing.
+"""Realistic, clearly fictional demo data for `make run` (data, not rules: it is made through the services). Loading
+twice changes nothing.
 
 Regions, one account per role along a union chain, and grievance tickets in every state of the workflow
 (taken there through the real services). Later capabilities add their own records here: rest stations, and the
@@ -83,41 +84,59 @@ class DemoResult:
     benefits: BenefitsDemo | None = None  # None: the benefits were loaded before
 
 
-# Fictional requests, each taken through the real workflow to a different state. Steps name the staff
-# member by the region of the union acting: (region, action, *arguments).
+# Fictional requests, each taken through the real workflow (tickets.take) to a different state. Steps name the
+# staff member by the region of the union acting, or the worker: (who, action, inputs).
 P, C, D, T = "44", "4401", "440106", "440106006"
+WORKER = "worker"
+NOTE = "请核实情况，依法依规处理。"
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """An earlier scenario's ticket, by its place in SCENARIOS (the case a duplicate is merged into)."""
+
+    index: int
+
+
+def _down(by: str, to: str) -> tuple:
+    """Pass the case one level down, with the usual instruction."""
+    return by, "dispatch", {"target": to, "note": NOTE}
+
+
+TO_CITY = [(P, "accept"), _down(P, C), (C, "accept")]
+TO_DISTRICT = [*TO_CITY, _down(C, D), (D, "accept")]
 SCENARIOS = [
     ("appeal", "labour.wages", "工地老板拖欠我们班组 3 个月工资，共 12 人，一直说下个月给。", T, "某某建筑劳务公司",
-     3_600_000, 12, 9, [(P, "accept"), (P, "dispatch", C), (C, "accept"), (C, "dispatch", D), (D, "accept"),
-                        (D, "dispatch", T), (T, "accept"),
-                        (T, "reply", "已约谈企业负责人，企业承诺本月 25 日前足额支付工资。", 3_600_000)]),
+     3_600_000, 12, 9, [*TO_DISTRICT, _down(D, T), (T, "accept"),
+                        (T, "reply", {"text": "已约谈企业负责人，企业承诺本月 25 日前足额支付工资。",
+                                      "recovered_fen": 3_600_000})]),
     ("consultation", "labour.hours", "外卖平台每天要求在线 12 小时，超时算不算加班？", D, "", None, None,
      1, []),
     ("consultation", "security.insurance", "公司试用期不给交社保，这样合法吗？", D, "某某科技有限公司", None, None,
      2, [(P, "accept")]),
     ("help", "support.hardship", "孩子生病住院，家里经济困难，想申请困难帮扶。", T, "", None, None,
-     6, [(P, "accept"), (P, "dispatch", C)]),
+     6, [(P, "accept"), _down(P, C)]),
     ("appeal", "security.injury", "送餐途中被车撞伤，站点说不算工伤，不给报销。", D, "某某配送站", None, None,
-     8, [(P, "accept"), (P, "dispatch", C), (C, "accept"), (C, "dispatch", D), (D, "accept")]),
+     8, TO_DISTRICT),
     ("appeal", "labour.dismissal", "公司突然通知我明天不用来了，没有任何补偿。", "440104001", "某某餐饮公司", None, 1,
-     5, [(P, "accept"), (P, "dispatch", C), (C, "accept"), (C, "dispatch", D), (D, "return_up",
-                                                                                "用人单位注册地在越秀区，不属本区管辖。")]),
+     5, [*TO_DISTRICT[:-1], (D, "return_up", {"reason": "用人单位注册地在越秀区，不属本区管辖。"})]),
     ("appeal", "labour.contract", "入职半年一直没签劳动合同，要求签合同被拒绝。", D, "某某物流公司", None, 1,
-     12, [(P, "accept"), (P, "dispatch", C), (C, "accept"), (C, "request_extension", 30, "需调取考勤和工资记录。")]),
+     12, [*TO_CITY, (C, "request_extension", {"days": 30, "reason": "需调取考勤和工资记录。"})]),
     ("suggestion", "other.union", "建议在石牌街道多设几个户外劳动者驿站，夏天太热。", T, "", None, None,
-     10, [(P, "accept"), (P, "reply", "感谢建议，已转交天河区总工会，将在明年驿站建设中统筹考虑。")]),
+     10, [(P, "accept"), (P, "reply", {"text": "感谢建议，已转交天河区总工会，将在明年驿站建设中统筹考虑。"})]),
     ("consultation", "labour.hours", "春节加班工资怎么算？", D, "", None, None,
-     20, [(P, "accept"), (P, "reply", "法定节假日安排工作的，应支付不低于工资 300% 的工资报酬。"),
-          ("worker", "rate", "satisfied")]),
+     20, [(P, "accept"), (P, "reply", {"text": "法定节假日安排工作的，应支付不低于工资 300% 的工资报酬。"}),
+          (WORKER, "rate", {"rating": "satisfied"})]),
     ("help", "support.psychological", "最近压力很大，晚上睡不着，想找人聊聊。", D, "", None, None,
-     15, [(P, "accept"), (P, "reply", "已为您预约心理咨询师，将电话联系您。"), ("worker", "rate", "unsatisfied")]),
+     15, [(P, "accept"), (P, "reply", {"text": "已为您预约心理咨询师，将电话联系您。"}),
+          (WORKER, "rate", {"rating": "unsatisfied"})]),
     ("consultation", "labour.wages", "想问一下最低工资标准是多少。", D, "", None, None,
-     3, [("worker", "withdraw")]),
+     3, [(WORKER, "withdraw", {"reason": "问题已自行解决。"})]),
     ("appeal", "labour.wages", "和第一件同一个工地，也被拖欠工资。", T, "某某建筑劳务公司", 300_000, 1,
-     4, [(P, "accept"), (P, "merge", 0)]),
+     4, [(P, "accept"), (P, "merge", {"into": Earlier(0)})]),
     ("consultation", "security.insurance", "医保断缴了怎么补？", D, "", None, None,
-     30, [(P, "accept"), (P, "reply", "可携带身份证到社保经办机构办理补缴。"),
-          (P, "return_visit", "basically_satisfied")]),
+     30, [(P, "accept"), (P, "reply", {"text": "可携带身份证到社保经办机构办理补缴。"}),
+          (P, "return_visit", {"rating": "basically_satisfied", "comment": "电话回访，职工表示基本满意。"})]),
 ]
 
 
@@ -135,9 +154,9 @@ def _load_tickets(now: datetime) -> tuple[int, tuple[str, str] | None]:
             amount_owed_fen=owed, workers_affected=workers, channel=Channel.QR if n % 3 == 0 else Channel.WEB,
         ), token=f"demo-{n:02d}", now=at)
         ticket = receipt.ticket
-        for step, (who, action, *args) in enumerate(steps):
-            at_step = at + timedelta(hours=step + 1)
-            ticket = _step(ticket, staff.get(who), action, args, at_step, made)
+        for step, (who, action, *inputs) in enumerate(steps):
+            known = {k: made[v.index].number if isinstance(v, Earlier) else v for k, v in (inputs or [{}])[0].items()}
+            ticket = tickets.take(action, ticket, staff.get(who), at + timedelta(hours=step + 1), **known)
         made.append(ticket)
         if n == 0:
             sample = (ticket.number, receipt.query_code)
@@ -225,41 +244,19 @@ def _history_steps(rng: random.Random, ticket: Ticket, root, at: datetime, now: 
     age = now - at
     if age < timedelta(hours=3) or rng.random() < 0.03:
         return
-    ticket = tickets.accept(ticket, root, at + timedelta(hours=2))
+    ticket = tickets.take("accept", ticket, root, at + timedelta(hours=2))
     if rng.random() < 0.1:
-        tickets.dispatch(ticket, root, ticket.place_code[:4], "请核实情况，依法依规处理。", at + timedelta(hours=3))
+        tickets.take("dispatch", ticket, root, at + timedelta(hours=3), target=ticket.place_code[:4], note=NOTE)
         return
     days = rng.choice([0.2, 0.5, 1, 1, 2, 3, 4, 9 if ticket.period_days <= 5 else 25])
     replied = at + timedelta(days=days)
     if replied > now:
         return
     recovered = rng.randrange(3, 40) * 100_000 if ticket.category == "labour.wages" and rng.random() < 0.5 else None
-    ticket = tickets.reply(ticket, root, rng.choice(ANSWERS), replied, recovered)
+    ticket = tickets.take("reply", ticket, root, replied, text=rng.choice(ANSWERS), recovered_fen=recovered)
     if replied + timedelta(days=1) < now and rng.random() < 0.8:
         rating = rng.choices(list(Rating), weights=[85, 12, 3])[0]
-        tickets.rate(ticket, rating, "", replied + timedelta(days=1))
-
-
-def _step(ticket: Ticket, user, action: str, args: list, at: datetime, made: list[Ticket]) -> Ticket:
-    if action == "accept":
-        return tickets.accept(ticket, user, at)
-    if action == "dispatch":
-        return tickets.dispatch(ticket, user, args[0], "请核实情况，依法依规处理。", at)
-    if action == "reply":
-        return tickets.reply(ticket, user, args[0], at, args[1] if len(args) > 1 else None)
-    if action == "return_up":
-        return tickets.return_up(ticket, user, args[0], at)
-    if action == "request_extension":
-        return tickets.request_extension(ticket, user, args[0], args[1], at)
-    if action == "rate":
-        return tickets.rate(ticket, Rating(args[0]), "", at)
-    if action == "withdraw":
-        return tickets.withdraw(ticket, "问题已自行解决。", at)
-    if action == "merge":
-        return tickets.merge(ticket, user, made[args[0]].id, at)
-    if action == "return_visit":
-        return tickets.record_return_visit(ticket, user, Rating(args[0]), "电话回访，职工表示基本满意。", at)
-    return tickets.close(ticket, user, at)
+        tickets.take("rate", ticket, None, replied + timedelta(days=1), rating=rating, comment="")
 
 
 # Rest stations: (kind, name pattern) with a fictional partner's name where one hosts the station.

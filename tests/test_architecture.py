@@ -68,7 +68,8 @@ def test_blueprints_import_no_other_blueprint():
 
 @pytest.mark.parametrize(("prefix", "forbidden"), [
     ("portal.models", ("portal.services", "portal.blueprints")),
-    ("portal.services", ("portal.blueprints", "portal.widgets", "portal.errors")),
+    ("portal.services", ("portal.blueprints", "portal.widgets", "portal.errors", "portal.demo")),
+    ("portal.blueprints", ("portal.demo",)),  # demo data is loaded by the CLI only
     ("portal.extensions", ("portal",)),
 ])
 def test_layers_import_downward_only(prefix, forbidden):
@@ -154,3 +155,24 @@ def test_translations_come_from_portal_i18n_only():
         if name != "portal.i18n":
             for module, names in imports(path):
                 assert not (module.startswith("flask_babel") and {n for n in names if "gettext" in n}), name
+
+
+def test_services_hold_no_display_names():
+    """Display names of domain values live in portal.vocabulary, keyed by code: no module-level name in
+    portal.services ends in LABELS, and no module-level value there holds translated strings inside a table (a
+    dict, a tuple, objects built in one). A message raised or returned beside its rule is one `_l(…)`: it stays."""
+    translated = {"_l", "lazy_gettext", "gettext", "_", "ngettext"}
+    for name, path in modules().items():
+        if not name.startswith("portal.services"):
+            continue
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if not isinstance(node, ast.Assign | ast.AnnAssign) or node.value is None:
+                continue
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = [t.id for t in targets if isinstance(t, ast.Name)]
+            assert not [n for n in names if n.endswith("LABELS")], f"{name}.{names[0]}: move it to portal.vocabulary"
+            if isinstance(node.value, ast.Call) and getattr(node.value.func, "id", None) in translated:
+                continue  # one message
+            calls = [c for c in ast.walk(node.value) if isinstance(c, ast.Call)
+                     and getattr(c.func, "id", None) in translated]
+            assert not calls, f"{name}.{names[0] if names else '?'} holds translated names: use portal.vocabulary"

@@ -60,17 +60,15 @@ def index():
     return render_template("tracking/index.html", form=form, mine=mine), status
 
 
-def _detail(ticket: Ticket, status: int = 200, failed=None):
-    """The page with a form for each action the worker can take now; a refused form comes back as it was
-    sent, and one whose action is no longer possible says why above the others."""
-    allowed = tickets.worker_actions(ticket)
+def _detail(ticket: Ticket, status: int = 200, failed=None, refused: bool = False):
+    """The page with a form for each action the worker can take now; a form that failed comes back as it was
+    sent, and what the service refused is also said above everything (its form may be gone by now)."""
     forms = {name: form_class() for name, form_class in ACTION_FORMS.values()}
     if failed is not None:
         forms[ACTION_FORMS[failed.action][0]] = failed
     return render_page_or_partial("tracking/detail.html", "tracking/_timeline.html", status=status, ticket=ticket,
-                                  timeline=tickets.worker_timeline(ticket), now=clock.now(), allowed=allowed,
-                                  refused=failed if failed is not None and failed.action not in allowed else None,
-                                  **forms)
+                                  timeline=tickets.worker_timeline(ticket), now=clock.now(),
+                                  allowed=tickets.worker_actions(ticket), refused=failed if refused else None, **forms)
 
 
 @bp.get("/track/<number>")
@@ -82,17 +80,16 @@ def detail(number: str):
 
 def _act(number: str, form, done: str):
     """Run the form's action on this browser's ticket; problems come back on the page, on the form."""
-    ticket, status = _own_ticket(number), 422
-    if form.validate_on_submit():
-        try:
-            tickets.take(form.action, ticket, None, clock.now(), **form.inputs())
-        except DomainError as error:  # bad input, or a step no longer possible (409)
-            form.show_error(error)
-            status = error.status
-        else:
-            flash(done, "success")
-            return redirect_after_post(url_for("tracking.detail", number=number))
-    return _detail(ticket, status, form)
+    ticket = _own_ticket(number)
+    if not form.validate_on_submit():
+        return _detail(ticket, 422, form)
+    try:
+        tickets.take(form.action, ticket, None, clock.now(), **form.inputs())
+    except DomainError as error:  # bad input, or a step no longer possible (409)
+        form.show_error(error)
+        return _detail(ticket, error.status, form, refused=True)
+    flash(done, "success")
+    return redirect_after_post(url_for("tracking.detail", number=number))
 
 
 @bp.post("/track/<number>/messages")

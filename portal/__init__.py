@@ -19,7 +19,7 @@ from portal import auth, cli, errors, i18n, navigation, security, vocabulary
 from portal.database import configure_sqlite, database_uri, engine_options
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 from portal.htmx import add_vary
-from portal.services import sla, stations, taxonomy
+from portal.services import sla, stations
 
 BLUEPRINTS = ("pages", "accounts", "regions", "grievances", "tracking", "stations", "members", "merchants", "benefits",
               "staff", "dashboard", "open311", "api")
@@ -141,6 +141,12 @@ def _register_templates(app: Flask) -> None:
         args = request.args.to_dict(flat=False) | {k: [str(v)] for k, v in changes.items()}
         return request.path + "?" + urlencode(args, doseq=True)
 
+    # Display names, and the few station rules pages show (never whole service modules): globals of the
+    # environment, so macros imported without context see them too.
+    app.jinja_env.globals.update(vocabulary=vocabulary, facilities=stations.FACILITIES, weekdays=stations.WEEKDAYS,
+                                 station_open=stations.is_open, open_all_day=stations.is_all_day)
+    app.add_template_filter(stations.codes_of, "facility_codes")
+
     @app.context_processor
     def _globals():
         locale = str(get_locale())
@@ -152,9 +158,6 @@ def _register_templates(app: Flask) -> None:
             "nav_items": lambda: navigation.items(current_user),
             "url_with": url_with,
             "hotline": app.config["HOTLINE"],
-            "vocabulary": vocabulary,
-            "taxonomy": taxonomy,
-            "stations": stations,
             "deadline_flags": sla.deadline_flags,
             "reply_days": sla.reply_days,
         }

@@ -16,6 +16,7 @@ from portal.exceptions import DomainError
 from portal.i18n import FORM_TRANSLATIONS
 from portal.i18n import lazy_gettext as _l
 from portal.services import evidence, taxonomy
+from portal.vocabulary import CATEGORY_LABELS, GROUP_LABELS
 
 YUAN = re.compile(r"\d{1,10}(\.\d{1,2})?")
 CSRF_EXPIRED = _l("For your safety this form had expired. Nothing you typed was lost: "
@@ -129,4 +130,5 @@ class OneTimeForm(Form):
 def category_choices() -> list[SelectChoice]:
     """The taxonomy as grouped options, for every form that asks what a request is about."""
     return [SelectChoice("", _l("Choose…"))] + [
-        SelectChoice(c.code, c.label, optgroup=group.label) for group in taxonomy.TAXONOMY for c in group.categories]
+        SelectChoice(c.code, CATEGORY_LABELS[c.code], optgroup=GROUP_LABELS[group.code])
+        for group in taxonomy.TAXONOMY for c in group.categories]

@@ -1,7 +1,24 @@
-"""Display names of domain values, defined once for templates, forms and exports."""
+"""Display names of domain values, defined once for templates, forms and exports.
+
+Services keep the codes and the rules (portal.services.taxonomy the categories and their keywords,
+portal.services.stations the facilities' bits); the names people read are here, keyed by those codes. This
+module imports nothing from the services, so any service may read a name from it (Open311, CSV exports).
+"""
 
 from portal.i18n import lazy_gettext as _l
-from portal.models import Kind, NoticeKind, Rating, Role, Status
+from portal.models import (
+    Channel,
+    Kind,
+    LimitPeriod,
+    MembershipStatus,
+    MerchantCategory,
+    NoticeKind,
+    OfferKind,
+    Rating,
+    Role,
+    StationKind,
+    Status,
+)
 
 ROLE_LABELS = {
     Role.MEMBER: _l("Union member"),
@@ -10,6 +27,7 @@ ROLE_LABELS = {
     Role.STAFF: _l("Union staff"),
     Role.ADMIN: _l("Administrator"),
 }
+
 
 def union_name(region) -> str:
     """The union that acts for a region, e.g. 广州市总工会."""
@@ -105,3 +123,132 @@ EVENT_LABELS = {
     "information_added": _l("Information added by the worker"), "merged": _l("Merged as a duplicate"),
     "reopened": _l("Reopened"),
 }
+
+
+# ------------------------------------------------------------------------------------------ requests
+
+KIND_LABELS = {
+    Kind.CONSULTATION: _l("Consultation"),
+    Kind.SUGGESTION: _l("Suggestion"),
+    Kind.HELP: _l("Request for help"),
+    Kind.APPEAL: _l("Appeal or complaint"),
+}
+KIND_DESCRIPTIONS = {
+    Kind.CONSULTATION: _l("Questions about labour law, contracts, pay or insurance."),
+    Kind.SUGGESTION: _l("Ideas for the union's work and services."),
+    Kind.HELP: _l("Hardship, psychological or legal help for you or your family."),
+    Kind.APPEAL: _l("Unpaid wages, dismissal, work injury, overtime and other disputes."),
+}
+
+# The taxonomy's groups and categories by code (portal.services.taxonomy holds the codes and their order).
+GROUP_LABELS = {
+    "labour": _l("Labour relations"),
+    "security": _l("Social security"),
+    "support": _l("Help and support"),
+    "other": _l("Other"),
+}
+CATEGORY_LABELS = {
+    "labour.contract": _l("Labour contract dispute"),
+    "labour.wages": _l("Unpaid wages"),
+    "labour.dismissal": _l("Dismissal"),
+    "labour.hours": _l("Working hours and overtime"),
+    "security.injury": _l("Work injury"),
+    "security.insurance": _l("Social insurance"),
+    "support.psychological": _l("Psychological help"),
+    "support.hardship": _l("Hardship help"),
+    "other.union": _l("The union's work"),
+    "other.other": _l("Other"),
+}
+
+# How requests and contacts arrived, as the figures' screens name them.
+CHANNEL_LABELS = {
+    Channel.HOTLINE: _l("Hotline"), Channel.MAILBOX: _l("Mailbox"), Channel.VISIT: _l("Visits"),
+    Channel.WEB: _l("Web"), Channel.QR: _l("QR code"), Channel.API: _l("Partner apps"),
+}
+
+# How a worker reached the union, as the hotline ledger asks it.
+LEDGER_CHANNEL_LABELS = {
+    Channel.HOTLINE: _l("12351 hotline call"),
+    Channel.VISIT: _l("Walk-in visit"),
+    Channel.MAILBOX: _l("Chairman's mailbox letter"),
+}
+
+# The figures' periods (portal.services.stats.period).
+PERIOD_LABELS = {"today": _l("Today"), "month": _l("This month"), "range": _l("Chosen dates")}
+ALL_REQUESTS = _l("All requests")  # the top of the figures' category breakdown
+
+# ------------------------------------------------------------------------------------------ stations
+
+STATION_KIND_LABELS = {
+    StationKind.UNION: _l("Trade union rest station"),
+    StationKind.OUTDOOR: _l("Outdoor workers' service station"),
+    StationKind.PARTNER: _l("Partner rest point"),
+}
+
+# By facility code (portal.services.stations holds each facility's bit and icon).
+FACILITY_LABELS = {
+    "water": _l("Drinking water"),
+    "seats": _l("Seats"),
+    "charging": _l("Phone charging"),
+    "microwave": _l("Microwave"),
+    "toilet": _l("Toilet"),
+    "air_conditioning": _l("Air conditioning"),
+    "wifi": _l("Wi-Fi"),
+    "first_aid": _l("First-aid kit"),
+    "fridge": _l("Fridge"),
+    "power_bank": _l("Power bank"),
+    "aed": _l("AED defibrillator"),
+    "battery_swap": _l("E-bike battery swap"),
+    "umbrella": _l("Umbrella to borrow"),
+    "reading": _l("Reading corner"),
+    "job_screen": _l("Job information"),
+    "lawyer": _l("Lawyer on duty"),
+}
+
+# Who changed a station last, as the public page says it ("updated 3 days ago by the station manager").
+STATION_ACTOR_LABELS = {
+    "station_manager": _l("the station manager"),
+    "admin": _l("the union"),
+    "import": _l("the union"),
+}
+
+WEEKDAY_LABELS = {
+    "mon": _l("Monday"), "tue": _l("Tuesday"), "wed": _l("Wednesday"), "thu": _l("Thursday"), "fri": _l("Friday"),
+    "sat": _l("Saturday"), "sun": _l("Sunday"),
+}
+
+# ------------------------------------------------------------------------------------------ members and benefits
+
+# By occupation tag (portal.services.members.OCCUPATIONS).
+OCCUPATION_LABELS = {
+    "delivery": _l("Delivery rider"),
+    "courier": _l("Courier"),
+    "sanitation": _l("Sanitation worker"),
+    "construction": _l("Construction worker"),
+    "driver": _l("Driver"),
+    "domestic": _l("Domestic worker"),
+    "security": _l("Security guard"),
+    "factory": _l("Factory worker"),
+    "other": _l("Other"),
+}
+
+MEMBERSHIP_STATUS_LABELS = {
+    MembershipStatus.ROSTER: _l("On the roster"),
+    MembershipStatus.PENDING: _l("Waiting for approval"),
+    MembershipStatus.ACTIVE: _l("Active"),
+    MembershipStatus.REJECTED: _l("Not approved"),
+}
+
+MERCHANT_CATEGORY_LABELS = {
+    MerchantCategory.CATERING: _l("Catering"),
+    MerchantCategory.FUEL: _l("Fuel"),
+    MerchantCategory.CINEMA: _l("Cinema"),
+    MerchantCategory.SHOPPING: _l("Shopping"),
+    MerchantCategory.HEALTH: _l("Health"),
+    MerchantCategory.TRANSPORT: _l("Transport"),
+    MerchantCategory.SERVICES: _l("Services"),
+}
+
+OFFER_KIND_LABELS = {OfferKind.PERCENT: _l("Percent off the bill"), OfferKind.FIXED: _l("An amount off the bill")}
+
+LIMIT_PERIOD_LABELS = {LimitPeriod.CAMPAIGN: _l("For the whole campaign"), LimitPeriod.DAY: _l("For each day")}

@@ -37,6 +37,7 @@ from portal.models import (
 )
 from portal.services import csvfile, members, merchants, users
 from portal.services.sla import SHANGHAI, local_date
+from portal.vocabulary import OCCUPATION_LABELS
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed at a till
 CODE_LENGTH = 12
@@ -171,7 +172,7 @@ def _refusal(campaign: Campaign, membership: Membership, claimed: int, now: date
     if not members.is_valid(membership, now):
         return _l("Your membership is not active, so you cannot claim vouchers.")
     if campaign.tag is not None and membership.tag != campaign.tag:
-        return _l("This campaign is for %(who)s only.", who=members.OCCUPATIONS[campaign.tag])
+        return _l("This campaign is for %(who)s only.", who=OCCUPATION_LABELS[campaign.tag])
     if not campaign.active or not campaign.starts_at <= now < campaign.ends_at:
         return _l("This campaign is not open now.")
     if claimed >= campaign.per_member:

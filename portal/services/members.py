@@ -28,24 +28,10 @@ from portal.services import csvfile, users
 from portal.services.sla import local_date
 from portal.settings import setting
 
-# Occupation tags: campaigns such as the summer cooling voucher are for outdoor workers of some occupations.
-OCCUPATIONS = {
-    "delivery": _l("Delivery rider"),
-    "courier": _l("Courier"),
-    "sanitation": _l("Sanitation worker"),
-    "construction": _l("Construction worker"),
-    "driver": _l("Driver"),
-    "domestic": _l("Domestic worker"),
-    "security": _l("Security guard"),
-    "factory": _l("Factory worker"),
-    "other": _l("Other"),
-}
-STATUS_LABELS = {
-    MembershipStatus.ROSTER: _l("On the roster"),
-    MembershipStatus.PENDING: _l("Waiting for approval"),
-    MembershipStatus.ACTIVE: _l("Active"),
-    MembershipStatus.REJECTED: _l("Not approved"),
-}
+# Occupation tags: campaigns such as the summer cooling voucher are for outdoor workers of some occupations (their
+# names: portal.vocabulary.OCCUPATION_LABELS).
+OCCUPATIONS = ("delivery", "courier", "sanitation", "construction", "driver", "domestic", "security", "factory",
+               "other")
 NUMBER = re.compile(r"[0-9A-Z][0-9A-Z-]{3,31}")
 CARD_SECONDS = 60
 CODE_STEP = 30  # a typed code is valid for the step it was shown in and the next: 30 to 60 seconds

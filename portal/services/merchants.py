@@ -20,15 +20,6 @@ from portal.services import geo, members, users
 from portal.services.sla import local_date
 from portal.settings import setting
 
-CATEGORIES = {
-    MerchantCategory.CATERING: _l("Catering"),
-    MerchantCategory.FUEL: _l("Fuel"),
-    MerchantCategory.CINEMA: _l("Cinema"),
-    MerchantCategory.SHOPPING: _l("Shopping"),
-    MerchantCategory.HEALTH: _l("Health"),
-    MerchantCategory.TRANSPORT: _l("Transport"),
-    MerchantCategory.SERVICES: _l("Services"),
-}
 MAX_BILL_FEN = 10_000_000  # ¥100,000: beyond any bill a member discount is meant for; a typo or an attack
 KEY_PREFIX = "wspm_"
 CHECKOUT_SECONDS = 600  # from reading a member's card to confirming the bill: longer than the card code lives

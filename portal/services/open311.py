@@ -21,7 +21,7 @@ from portal.extensions import db
 from portal.models import OPEN_STATUSES, ApiChannel, Channel, Kind, RegionLevel, Ticket
 from portal.services import regions, taxonomy, tickets
 from portal.settings import setting
-from portal.vocabulary import union_name
+from portal.vocabulary import CATEGORY_LABELS, GROUP_LABELS, union_name
 
 MAX_PAGE_SIZE = 100
 DEFAULT_WINDOW = timedelta(days=90)  # the spec's default date range for a search
@@ -64,9 +64,9 @@ def service(code: str) -> dict:
     category = taxonomy.CATEGORIES.get(code)
     if category is None:
         raise NotFound("Unknown service_code.")
-    return {"service_code": category.code, "service_name": str(category.label),
-            "description": str(category.label), "metadata": False, "type": "realtime",
-            "keywords": ",".join(category.keywords), "group": str(taxonomy.group_of(code).label)}
+    return {"service_code": category.code, "service_name": str(CATEGORY_LABELS[code]),
+            "description": str(CATEGORY_LABELS[code]), "metadata": False, "type": "realtime",
+            "keywords": ",".join(category.keywords), "group": str(GROUP_LABELS[taxonomy.group_of(code).code])}
 
 
 # -------------------------------------------------------------------------------------------- requests
@@ -197,7 +197,7 @@ def serialise(ticket: Ticket, channel: ApiChannel | None) -> dict:
         "service_request_id": ticket.number,
         "status": "open" if ticket.is_open else "closed",
         "status_notes": reply if owner else None,
-        "service_name": str(taxonomy.CATEGORIES[ticket.category].label),
+        "service_name": str(CATEGORY_LABELS[ticket.category]),
         "service_code": ticket.category,
         "description": ticket.description if owner else None,
         "agency_responsible": str(union_name(ticket.handler)),

@@ -1,5 +1,5 @@
-"""Rest stations: the facility vocabulary, opening hours and "open now", the nearest search, and the changes
-station managers make (each one audited).
+"""Rest stations: the facilities (codes and bits; their names are in portal.vocabulary), opening hours and
+"open now", the nearest search, and the changes station managers make (each one audited).
 
 The nearest search reads a bounding box through the (lat, lng) index and lets `geo.rank` order the
 candidates by their exact WGS-84 distance.
@@ -22,52 +22,36 @@ from portal.models import Role, Station, StationChange, StationKind, StationMana
 from portal.services import geo
 from portal.services.sla import SHANGHAI
 
-# ------------------------------------------------------------------------------------------ vocabulary
+# ------------------------------------------------------------------------------------------ facilities
 
 
 @dataclass(frozen=True)
 class Facility:
     code: str
     bit: int
-    label: str
     icon: str  # symbol id in templates/_icons.html
 
 
 FACILITIES = {f.code: f for f in (
-    Facility("water", 1 << 0, _l("Drinking water"), "f-water"),
-    Facility("seats", 1 << 1, _l("Seats"), "f-seats"),
-    Facility("charging", 1 << 2, _l("Phone charging"), "f-charging"),
-    Facility("microwave", 1 << 3, _l("Microwave"), "f-microwave"),
-    Facility("toilet", 1 << 4, _l("Toilet"), "f-toilet"),
-    Facility("air_conditioning", 1 << 5, _l("Air conditioning"), "f-air_conditioning"),
-    Facility("wifi", 1 << 6, _l("Wi-Fi"), "f-wifi"),
-    Facility("first_aid", 1 << 7, _l("First-aid kit"), "f-first_aid"),
-    Facility("fridge", 1 << 8, _l("Fridge"), "f-fridge"),
-    Facility("power_bank", 1 << 9, _l("Power bank"), "f-power_bank"),
-    Facility("aed", 1 << 10, _l("AED defibrillator"), "f-aed"),
-    Facility("battery_swap", 1 << 11, _l("E-bike battery swap"), "f-battery_swap"),
-    Facility("umbrella", 1 << 12, _l("Umbrella to borrow"), "f-umbrella"),
-    Facility("reading", 1 << 13, _l("Reading corner"), "f-reading"),
-    Facility("job_screen", 1 << 14, _l("Job information"), "f-job_screen"),
-    Facility("lawyer", 1 << 15, _l("Lawyer on duty"), "f-lawyer"),
+    Facility("water", 1 << 0, "f-water"),
+    Facility("seats", 1 << 1, "f-seats"),
+    Facility("charging", 1 << 2, "f-charging"),
+    Facility("microwave", 1 << 3, "f-microwave"),
+    Facility("toilet", 1 << 4, "f-toilet"),
+    Facility("air_conditioning", 1 << 5, "f-air_conditioning"),
+    Facility("wifi", 1 << 6, "f-wifi"),
+    Facility("first_aid", 1 << 7, "f-first_aid"),
+    Facility("fridge", 1 << 8, "f-fridge"),
+    Facility("power_bank", 1 << 9, "f-power_bank"),
+    Facility("aed", 1 << 10, "f-aed"),
+    Facility("battery_swap", 1 << 11, "f-battery_swap"),
+    Facility("umbrella", 1 << 12, "f-umbrella"),
+    Facility("reading", 1 << 13, "f-reading"),
+    Facility("job_screen", 1 << 14, "f-job_screen"),
+    Facility("lawyer", 1 << 15, "f-lawyer"),
 )}
 
-KIND_LABELS = {
-    StationKind.UNION: _l("Trade union rest station"),
-    StationKind.OUTDOOR: _l("Outdoor workers' service station"),
-    StationKind.PARTNER: _l("Partner rest point"),
-}
-
-# who changed a station last, as the public page says it ("updated 3 days ago by the station manager")
-ACTOR_LABELS = {
-    "station_manager": _l("the station manager"),
-    "admin": _l("the union"),
-    "import": _l("the union"),
-}
-
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-WEEKDAY_LABELS = dict(zip(WEEKDAYS, (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
-                                     _l("Saturday"), _l("Sunday")), strict=True))
 ALL_DAY = [["00:00", "24:00"]]
 MAX_RADIUS_M = 50_000
 MAX_LIMIT = 100

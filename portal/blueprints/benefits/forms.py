@@ -23,6 +23,7 @@ from portal.i18n import lazy_gettext as _l
 from portal.models import LimitPeriod, MerchantCategory
 from portal.services import benefits, members, merchants
 from portal.services.sla import SHANGHAI
+from portal.vocabulary import LIMIT_PERIOD_LABELS, MERCHANT_CATEGORY_LABELS, OCCUPATION_LABELS
 
 # 200,000 rows (members.ROSTER_MAX_ROWS) of about 125 bytes each, with room to spare; below the app's
 # MAX_CONTENT_LENGTH, so a file too large is explained here rather than by a bare 413 page.
@@ -42,7 +43,7 @@ class RosterForm(Form):
         return members.read_roster(content)
 
 
-OCCUPATION_CHOICES = [SelectChoice(code, label) for code, label in members.OCCUPATIONS.items()]
+OCCUPATION_CHOICES = [SelectChoice(code, OCCUPATION_LABELS[code]) for code in members.OCCUPATIONS]
 
 
 class DecideForm(Form):
@@ -72,7 +73,6 @@ class DecideForm(Form):
 
 EVERYONE = SelectChoice("", _l("Every member"))
 ANYWHERE = SelectChoice("", _l("Any partner merchant"))
-PERIODS = {LimitPeriod.CAMPAIGN: _l("For the whole campaign"), LimitPeriod.DAY: _l("For each day")}
 WHEN = "%Y-%m-%dT%H:%M"
 
 
@@ -89,7 +89,7 @@ class CampaignForm(Form):
     min_spend = StringField(_l("Minimum spend (yuan, optional)"), validators=[Length(max=20)])
     tag = SelectField(_l("Who may claim"), choices=[EVERYONE, *OCCUPATION_CHOICES], validators=[Optional()])
     category = SelectField(_l("Where vouchers can be used"), validators=[Optional()], choices=[
-        ANYWHERE, *(SelectChoice(c.value, label) for c, label in merchants.CATEGORIES.items())])
+        ANYWHERE, *(SelectChoice(c.value, label) for c, label in MERCHANT_CATEGORY_LABELS.items())])
     merchant_id = IntegerField(_l("Only at this merchant (id, optional)"),
                                validators=[Optional(), NumberRange(min=1, max=2**31 - 1)])
     stock = IntegerField(_l("Vouchers in all"), validators=[InputRequired(_l("Enter how many vouchers there are.")),
@@ -97,7 +97,7 @@ class CampaignForm(Form):
     per_member = IntegerField(_l("Vouchers per member"), default=1, validators=[
         InputRequired(_l("Enter how many vouchers a member may claim.")), NumberRange(min=1, max=100)])
     limit_period = SelectField(_l("The limit per member holds"), default=LimitPeriod.CAMPAIGN.value,
-                               choices=[SelectChoice(p.value, label) for p, label in PERIODS.items()])
+                               choices=[SelectChoice(p.value, label) for p, label in LIMIT_PERIOD_LABELS.items()])
     starts_at = DateTimeLocalField(_l("Starts (Beijing time)"), format=WHEN,
                                    validators=[InputRequired(_l("Enter when the campaign starts."))])
     ends_at = DateTimeLocalField(_l("Ends (Beijing time)"), format=WHEN,

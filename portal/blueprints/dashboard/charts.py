@@ -9,14 +9,9 @@ from __future__ import annotations
 
 from portal.i18n import day
 from portal.i18n import gettext as _
-from portal.i18n import lazy_gettext as _l
-from portal.models import Channel
 from portal.services import stats
+from portal.vocabulary import CHANNEL_LABELS, PERIOD_LABELS
 
-CHANNEL_LABELS = {
-    Channel.HOTLINE: _l("Hotline"), Channel.MAILBOX: _l("Mailbox"), Channel.VISIT: _l("Visits"),
-    Channel.WEB: _l("Web"), Channel.QR: _l("QR code"), Channel.API: _l("Partner apps"),
-}
 WORDS_IN_SUMMARY = 10
 
 
@@ -42,7 +37,7 @@ def percent(rate: float | None) -> str:
 def period_label(p: stats.Period) -> str:
     """"This month, 11/1/26 – 11/20/26" (short: it heads a column of the wall screen); one day for today."""
     days = day(p.first, "short") if p.first == p.last else f"{day(p.first, 'short')} – {day(p.last, 'short')}"
-    return _("%(period)s, %(days)s", period=stats.PERIODS[p.name], days=days)
+    return _("%(period)s, %(days)s", period=PERIOD_LABELS[p.name], days=days)
 
 
 def recovered_fen(f: stats.Figures, public: bool) -> int | None:

@@ -91,5 +91,5 @@ def _context(form: ScreenForm, region: str, viewer, now) -> dict:
         "screen": "dashboard.public" if is_public else "dashboard.index",
         "poll": "dashboard.public_live" if is_public else "dashboard.live",
         "updated": now.astimezone(sla.SHANGHAI).strftime("%H:%M:%S"), "today": sla.local_date(now).isoformat(),
-        "stats_periods": stats.PERIODS, "charts": charts,
+        "charts": charts,
     }

@@ -22,13 +22,14 @@ from portal.exceptions import InvalidInput
 from portal.forms import OneTimeForm, category_choices, read_form_token, read_uploads, yuan_to_fen
 from portal.i18n import lazy_gettext as _l
 from portal.models import Channel, Kind
-from portal.services import evidence, taxonomy, tickets
+from portal.services import evidence, tickets
+from portal.vocabulary import KIND_LABELS
 
 
 class GrievanceForm(OneTimeForm):
     via = HiddenField()  # the QR code the form was opened from, if any
     kind = RadioField(_l("What do you need?"), choices=[
-        SelectChoice(k.value, label) for k, label in taxonomy.KIND_LABELS.items()],
+        SelectChoice(k.value, label) for k, label in KIND_LABELS.items()],
         validators=[InputRequired(_l("Choose what you need."))])
     category = SelectField(_l("What is it about?"), choices=category_choices, validators=[
         InputRequired(_l("Choose a category."))])

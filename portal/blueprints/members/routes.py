@@ -19,7 +19,8 @@ from portal.forms import rerender_on_csrf_error
 from portal.htmx import is_fragment_request, redirect_after_post, render_page_or_partial
 from portal.i18n import gettext as _
 from portal.models import MembershipStatus, Role
-from portal.services import benefits, members, merchants, qr, users
+from portal.services import benefits, members, qr, users
+from portal.vocabulary import MEMBERSHIP_STATUS_LABELS
 
 bp = Blueprint("members", __name__)
 log = logging.getLogger(__name__)
@@ -31,8 +32,8 @@ NO_STORE = ("members.card", "members.code")
 
 
 @bp.context_processor
-def _vocabulary() -> dict:
-    return {"categories": merchants.CATEGORIES, "show_code": benefits.show_code}
+def _template_helpers() -> dict:
+    return {"show_code": benefits.show_code}
 
 
 # The membership as the account page shows it too: app-wide, so that page needs no more than the membership.
@@ -46,7 +47,7 @@ def _status(membership, now) -> str:
     """Active, waiting, not approved, or expired: an active membership past its last day is not valid."""
     if membership.status is MembershipStatus.ACTIVE and not members.is_valid(membership, now):
         return _("Expired")
-    return str(members.STATUS_LABELS[membership.status])
+    return str(MEMBERSHIP_STATUS_LABELS[membership.status])
 
 
 @bp.app_template_filter("digit_groups")

@@ -19,6 +19,7 @@ from portal.forms import Form, OneTimeForm, yuan_to_fen
 from portal.i18n import lazy_gettext as _l
 from portal.models import MerchantCategory, OfferKind, Voucher
 from portal.services import benefits, geo, merchants
+from portal.vocabulary import MERCHANT_CATEGORY_LABELS, OFFER_KIND_LABELS
 from portal.widgets.whereabouts import Origin, WhereaboutsForm, centre_of
 
 ID = Regexp(r"\d{1,10}\Z", message=_l("Choose one of the options shown."))
@@ -30,7 +31,7 @@ class DirectoryForm(WhereaboutsForm):
     """Shared links carry these parameters: what cannot be read is explained beside its field, never a 500."""
 
     category = SelectField(_l("Category"), choices=[SelectChoice("", _l("All categories"))]
-                           + [SelectChoice(c.value, label) for c, label in merchants.CATEGORIES.items()],
+                           + [SelectChoice(c.value, label) for c, label in MERCHANT_CATEGORY_LABELS.items()],
                            validators=[Optional()])
 
     def validate_lat(self, field) -> None:
@@ -107,13 +108,10 @@ class ActionForm(Form):
     """The CSRF token of one-button forms: undo a redemption, end an offer."""
 
 
-KINDS = {OfferKind.PERCENT: _l("Percent off the bill"), OfferKind.FIXED: _l("An amount off the bill")}
-
-
 class OfferForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(_l("Enter a title.")), Length(max=100)])
     kind = RadioField(_l("Kind of discount"), default=OfferKind.PERCENT.value,
-                      choices=[SelectChoice(k.value, label) for k, label in KINDS.items()])
+                      choices=[SelectChoice(k.value, label) for k, label in OFFER_KIND_LABELS.items()])
     percent_off = IntegerField(_l("Percent off"), validators=[Optional(), NumberRange(min=1, max=90)])
     max_saving = StringField(_l("At most (yuan, optional)"), validators=[Length(max=20)])
     amount = StringField(_l("Amount off (yuan)"), validators=[Length(max=20)])

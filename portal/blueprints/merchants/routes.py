@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from portal import clock
 from portal.access import public, roles
-from portal.blueprints.merchants.forms import KINDS, ActionForm, CardForm, DirectoryForm, OfferForm, RedeemForm
+from portal.blueprints.merchants.forms import ActionForm, CardForm, DirectoryForm, OfferForm, RedeemForm
 from portal.exceptions import Conflict, DomainError, InvalidInput, NotRedeemable
 from portal.extensions import limiter
 from portal.forms import rerender_on_csrf_error
@@ -41,15 +41,14 @@ def index():
     found = merchants.nearby(origin.lat, origin.lng, form.radius_m(), 50, category) if origin else None
     return render_page_or_partial("merchants/index.html", "merchants/_results.html", status=200 if valid else 400,
                                   form=form, picker=picker, origin=origin, found=found,
-                                  listed=merchants.listing(category) if origin is None else None,
-                                  categories=merchants.CATEGORIES)
+                                  listed=merchants.listing(category) if origin is None else None)
 
 
 @bp.get("/merchants/<int:merchant_id>")
 @public
 def detail(merchant_id: int):
     merchant = merchants.get(merchant_id)
-    return render_template("merchants/detail.html", merchant=merchant, categories=merchants.CATEGORIES,
+    return render_template("merchants/detail.html", merchant=merchant,
                            offers=merchants.live_offers(merchant.id, clock.now()),
                            links=merchants.navigation_links(merchant))
 
@@ -62,8 +61,7 @@ def _counter(merchant, card: CardForm | None = None, voucher: RedeemForm | None 
     card = card or CardForm(formdata=None)
     card.form_errors.extend(problems)
     return render_template("merchants/counter.html", merchant=merchant, card=card,
-                           voucher=voucher or RedeemForm(formdata=None), recent=benefits.recent(merchant),
-                           members=members), status
+                           voucher=voucher or RedeemForm(formdata=None), recent=benefits.recent(merchant)), status
 
 
 def _checkout(merchant, membership, now, form: RedeemForm | None = None, status: int = 200):
@@ -71,8 +69,7 @@ def _checkout(merchant, membership, now, form: RedeemForm | None = None, status:
     found = benefits.checkout(merchant, membership, now)
     form = form or RedeemForm(formdata=None, ref=merchants.checkout_ref(merchant, membership, now),
                               offer=str(found.offers[0].id) if found.offers else "")
-    return render_template("merchants/checkout.html", merchant=merchant, checkout=found, form=form, members=members,
-                           now=now), status
+    return render_template("merchants/checkout.html", merchant=merchant, checkout=found, form=form, now=now), status
 
 
 @bp.get("/merchant/")
@@ -128,7 +125,7 @@ def redeem():
 
 
 def _receipt(merchant, redemption, status: int = 200, problem: str | None = None):
-    return render_template("merchants/receipt.html", merchant=merchant, redemption=redemption, members=members,
+    return render_template("merchants/receipt.html", merchant=merchant, redemption=redemption,
                            can_undo=benefits.can_undo(redemption, clock.now()), form=ActionForm(),
                            problem=problem), status
 
@@ -170,7 +167,7 @@ def offers():
         else:
             flash(_("Offer added. Members see it on your page and at the counter."), "success")
             return redirect_after_post(url_for("merchants.offers"))
-    return render_template("merchants/offers.html", merchant=merchant, form=form, kinds=KINDS,
+    return render_template("merchants/offers.html", merchant=merchant, form=form,
                            offers=merchants.all_offers(merchant), today=local_date(clock.now()),
                            end_form=ActionForm(formdata=None)), 400 if form.is_submitted() else 200
 

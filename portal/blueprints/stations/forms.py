@@ -21,11 +21,12 @@ from portal.forms import Form
 from portal.i18n import lazy_gettext as _l
 from portal.services import geo, geocode, station_files, stations
 from portal.services.sla import SHANGHAI
+from portal.vocabulary import FACILITY_LABELS, WEEKDAY_LABELS
 from portal.widgets.whereabouts import Origin, WhereaboutsForm, centre_of
 
 
 class FindForm(WhereaboutsForm):
-    f = SelectMultipleField(_l("Facilities I need"), choices=[SelectChoice(f.code, f.label)
+    f = SelectMultipleField(_l("Facilities I need"), choices=[SelectChoice(f.code, FACILITY_LABELS[f.code])
                                                                for f in stations.FACILITIES.values()],
                             widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
                             validators=[Optional()])
@@ -64,13 +65,13 @@ class ManagerForm(Form):
 
 
 class HoursForm(Form):
-    mon = StringField(stations.WEEKDAY_LABELS["mon"], validators=[Length(max=60)])
-    tue = StringField(stations.WEEKDAY_LABELS["tue"], validators=[Length(max=60)])
-    wed = StringField(stations.WEEKDAY_LABELS["wed"], validators=[Length(max=60)])
-    thu = StringField(stations.WEEKDAY_LABELS["thu"], validators=[Length(max=60)])
-    fri = StringField(stations.WEEKDAY_LABELS["fri"], validators=[Length(max=60)])
-    sat = StringField(stations.WEEKDAY_LABELS["sat"], validators=[Length(max=60)])
-    sun = StringField(stations.WEEKDAY_LABELS["sun"], validators=[Length(max=60)])
+    mon = StringField(WEEKDAY_LABELS["mon"], validators=[Length(max=60)])
+    tue = StringField(WEEKDAY_LABELS["tue"], validators=[Length(max=60)])
+    wed = StringField(WEEKDAY_LABELS["wed"], validators=[Length(max=60)])
+    thu = StringField(WEEKDAY_LABELS["thu"], validators=[Length(max=60)])
+    fri = StringField(WEEKDAY_LABELS["fri"], validators=[Length(max=60)])
+    sat = StringField(WEEKDAY_LABELS["sat"], validators=[Length(max=60)])
+    sun = StringField(WEEKDAY_LABELS["sun"], validators=[Length(max=60)])
     holiday_note = StringField(_l("Holidays"), validators=[Length(max=200)])
 
     @classmethod

@@ -15,7 +15,6 @@ from portal.services.stats.figures import (
     KLINE_DAYS,
     MA_DAYS,
     MAX_RANGE_DAYS,
-    PERIODS,
     Breakdown,
     Candle,
     Figures,
@@ -74,7 +73,7 @@ __all__ = [
     "CODE_LENGTHS", "_local_day", "_local_hour", "all_cells", "rebuild",
     # figures: the reads
     "CONTACT_CHANNELS", "EARLIEST", "FIGURE_MEASURES", "HOT_WORD_DAYS", "KLINE_DAYS", "MA_DAYS", "MAX_RANGE_DAYS",
-    "PERIODS", "Breakdown", "Candle", "Figures", "Period", "Ranked", "Share", "breakdown", "cells_between",
+    "Breakdown", "Candle", "Figures", "Period", "Ranked", "Share", "breakdown", "cells_between",
     "figures", "figures_from", "hot_words", "kline", "kline_days", "open_and_overdue", "period", "ranking",
     # screen
     "CACHE_SECONDS", "BenefitFigures", "Dashboard", "StationFigures", "benefit_figures", "dashboard",

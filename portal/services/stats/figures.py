@@ -20,6 +20,7 @@ from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
 from portal.models import Channel, Kind, Rating, StatCell
 from portal.services import regions, sla, taxonomy
+from portal.vocabulary import ALL_REQUESTS, CATEGORY_LABELS, GROUP_LABELS, KIND_LABELS
 
 CONTACT_CHANNELS = (Channel.HOTLINE, Channel.MAILBOX, Channel.VISIT, Channel.WEB, Channel.QR, Channel.API)
 HOT_WORD_DAYS = 30
@@ -36,9 +37,6 @@ class Period:
     @property
     def days(self) -> int:
         return (self.last - self.first).days + 1
-
-
-PERIODS = {"today": _l("Today"), "month": _l("This month"), "range": _l("Chosen dates")}
 
 
 def period(name: str, first: str, last: str, now: datetime) -> Period:
@@ -171,11 +169,11 @@ def breakdown(categories: dict[str, int], path: str = "") -> Breakdown:
     if parts and (parts[0] not in kinds or len(parts) > 2
                   or (len(parts) == 2 and parts[1] not in {g.code for g in taxonomy.TAXONOMY})):
         parts = []
-    trail = [("", str(_l("All requests")))]
+    trail = [("", str(ALL_REQUESTS))]
     if parts:
-        trail.append((parts[0], str(taxonomy.KIND_LABELS[Kind(parts[0])])))
+        trail.append((parts[0], str(KIND_LABELS[Kind(parts[0])])))
     if len(parts) == 2:
-        trail.append(("/".join(parts), str(next(g.label for g in taxonomy.TAXONOMY if g.code == parts[1]))))
+        trail.append(("/".join(parts), str(GROUP_LABELS[parts[1]])))
     counts: Counter = Counter()
     labels: dict[str, str] = {}
     for key, n in categories.items():
@@ -184,15 +182,15 @@ def breakdown(categories: dict[str, int], path: str = "") -> Breakdown:
             continue
         group = taxonomy.group_of(category)
         if not parts:
-            code, label = kind, str(taxonomy.KIND_LABELS[Kind(kind)])
+            code, label = kind, str(KIND_LABELS[Kind(kind)])
         elif kind != parts[0]:
             continue
         elif len(parts) == 1:
-            code, label = f"{kind}/{group.code}", str(group.label)
+            code, label = f"{kind}/{group.code}", str(GROUP_LABELS[group.code])
         elif group.code != parts[1]:
             continue
         else:
-            code, label = f"{kind}/{group.code}/{category}", str(taxonomy.CATEGORIES[category].label)
+            code, label = f"{kind}/{group.code}/{category}", str(CATEGORY_LABELS[category])
         counts[code] += n
         labels[code] = label
     total = sum(counts.values())

@@ -114,8 +114,18 @@ def working_days_left(due: Deadline, now: datetime) -> int:
     return -sum(is_working_day(today - timedelta(days=n))[0] for n in range((today - last).days))
 
 
+def past_due(due_at, now: datetime):
+    """Overdue: `now` has reached the deadline. The same expression on a datetime or a column (a SQL filter)."""
+    return due_at <= now
+
+
+def answered_in_time(replied_at, due_at):
+    """Answered before the deadline; on datetimes or columns alike (the dashboard's rollups and their rebuild)."""
+    return replied_at < due_at
+
+
 def is_overdue(due: Deadline, now: datetime) -> bool:
-    return now >= due.due_at
+    return past_due(due.due_at, now)
 
 
 def is_due_soon(due: Deadline, now: datetime) -> bool:

@@ -38,7 +38,7 @@ def _ticket_measures():
     """(measure, key expression, n expression, day column, condition) for each rollup of tickets."""
     t = Ticket
     state = case(*((t.status == s, g) for s, g in STATE_OF.items()))
-    on_time = case((t.replied_at < t.due_at, "on_time"), else_="late")
+    on_time = case((sla.answered_in_time(t.replied_at, t.due_at), "on_time"), else_="late")
     open_ = t.status.not_in([Status.CLOSED, Status.WITHDRAWN, Status.MERGED])
     return [
         ("created", literal(""), func.count(), t.received_at, None),

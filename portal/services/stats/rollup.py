@@ -79,7 +79,7 @@ def cells_of(t: Facts) -> Cells:
     if t.dispatched_at is not None:
         cells["dispatched", day, ""] += 1
     if t.replied_at is not None:
-        cells["answer", day, "on_time" if t.replied_at < t.due_at else "late"] += 1
+        cells["answer", day, "on_time" if sla.answered_in_time(t.replied_at, t.due_at) else "late"] += 1
     if t.rating is not None:
         cells["rating", day, Rating(t.rating).value] += 1
     if t.amount_recovered_fen:

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, false, func, or_, select, true
 
 from portal.extensions import db
 from portal.models import OPEN_STATUSES, Kind, Status, Ticket, TicketCount, User
-from portal.services import regions, taxonomy
+from portal.services import regions, sla, taxonomy
 from portal.services.tickets import access
 
 
@@ -97,7 +97,7 @@ def inbox(user: User, query: InboxQuery, now: datetime) -> InboxPage:
     if query.category in taxonomy.CATEGORIES:
         filters.append(Ticket.category == query.category)
     if query.overdue:
-        filters += [Ticket.due_at <= now, Ticket.open == true()]
+        filters += [sla.past_due(Ticket.due_at, now), Ticket.open == true()]
     if text := query.search.strip()[:100]:
         # autoescape: a % or _ typed by staff is matched literally, not as a wildcard
         filters.append(or_(Ticket.number.startswith(text.upper(), autoescape=True),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -111,7 +111,6 @@ class Dashboard:
     stations: StationFigures
     benefits: BenefitFigures
     version: str
-    trail: list[regions.Place] = field(default_factory=list)  # from the root down to the scope
 
 
 def dashboard(region: str, p: Period, now: datetime, path: str = "", words_at_least: int = 1) -> Dashboard:
@@ -126,7 +125,7 @@ def dashboard(region: str, p: Period, now: datetime, path: str = "", words_at_le
         overdue_now=overdue_now, ranking=ranking(region, p.first, p.last),
         breakdown=breakdown(period_figures.categories, path), candles=kline(region, *kline_days(p)),
         words=hot_words(region, p.last, at_least=words_at_least), stations=station_figures(region, now),
-        benefits=benefit_figures(), version=marker, trail=trail(region))
+        benefits=benefit_figures(), version=marker)
 
 
 def root() -> str:

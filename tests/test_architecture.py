@@ -2,6 +2,7 @@
 extensions import upward nothing, views stay thin, and no module imports itself back in a circle."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -176,3 +177,16 @@ def test_services_hold_no_display_names():
             calls = [c for c in ast.walk(node.value) if isinstance(c, ast.Call)
                      and getattr(c.func, "id", None) in translated]
             assert not calls, f"{name}.{names[0] if names else '?'} holds translated names: use portal.vocabulary"
+
+
+TICKET_TEMPLATES = ("staff", "tracking", "grievances")
+STATUS_TEST = re.compile(r"\.status(\.value)?\s*(==|!=|\bin\b|\bis\b|\bnot\b)")
+
+
+@pytest.mark.parametrize("folder", TICKET_TEMPLATES)
+def test_ticket_templates_hold_no_status_rules(folder):
+    """What may be done to a ticket is the workflow's (tickets.staff_actions / worker_actions); a template that
+    tests a status itself would be a second room for that rule."""
+    for path in (PORTAL / "templates" / folder).rglob("*.html"):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            assert not STATUS_TEST.search(line), f"{path.relative_to(PORTAL)}:{number} tests a status: {line.strip()}"

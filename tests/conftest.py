@@ -1,5 +1,5 @@
 """Fixtures shared by the suite. The database is built by the real migrations once per run; each test
-then starts from the Guangdong region tree with no other rows.
+then starts from the Guangdong region tree with no other rows, and at NOW on the application's clock.
 
 PORTAL_TEST_DATABASE_URL selects PostgreSQL (scripts/test.sh starts a throwaway cluster); otherwise a
 temporary SQLite file is used.
@@ -12,7 +12,7 @@ import os
 import re
 import shutil
 import tempfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import flask_migrate
@@ -21,11 +21,11 @@ from sqlalchemy import text
 
 from portal import create_app
 from portal.extensions import db, limiter
-from portal.models import Role
-from portal.services import regions, users
+from portal.models import Campaign, Membership, Role
+from portal.services import regions
+from tests import factories
+from tests.factories import NOW, PASSWORD  # noqa: F401 — shared from here too
 
-NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # a Friday, 10:00 in Shanghai
-PASSWORD = "Correct-Horse-9"
 KEEP_TABLES = {"region", "alembic_version"}
 
 
@@ -83,6 +83,45 @@ def make_app(database_url):
         dispose(other)
 
 
+class Clock:
+    """The application's clock during a test: NOW until the test sets or advances it."""
+
+    def __init__(self, moment: datetime):
+        self.moment = moment
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def set(self, moment: datetime) -> datetime:
+        if moment.utcoffset() is None:
+            raise ValueError("the clock keeps aware times (UTC), as portal.clock.now gives them")
+        self.moment = moment
+        return moment
+
+    def advance(self, delta: timedelta | None = None, **parts: float) -> datetime:
+        """Move on by `delta` or by timedelta's keywords: clock.advance(minutes=5)."""
+        self.moment += delta if delta is not None else timedelta(**parts)
+        return self.moment
+
+    @staticmethod
+    def wall() -> datetime:
+        """The real clock, for what a library dates by it, not the application (Flask-Login's remember cookie,
+        itsdangerous's form tokens): the one place a test may read it."""
+        return datetime.now(UTC)
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch) -> Clock:
+    """The one way a test sets the time. The views, the CLI and background work ask portal.clock.now, which
+    answers NOW for every test, whatever the day and hour the suite runs; a test moves it with clock.set(…) or
+    clock.advance(…), and reads it with clock.now(). Only a server in another process (gunicorn) keeps the real
+    clock: tests/api/conftest.py sets this clock to that server's."""
+    frozen = Clock(NOW)
+    monkeypatch.setattr("portal.clock.now", frozen.now)
+    factories.fresh()
+    return frozen
+
+
 @pytest.fixture(autouse=True)
 def _clean(request):
     """Every test starts with the region tree only, no uploaded files, and fresh rate-limit counters."""
@@ -118,47 +157,97 @@ def runner(app):
     return app.test_cli_runner()
 
 
+def _made(app, build):
+    """`build()` in an application context of its own; the session is closed after it."""
+    with app.app_context():
+        try:
+            return build()
+        finally:
+            db.session.remove()
+
+
 @pytest.fixture
-def make_user(app):
-    """Create an account through the service; phones are numbered so each call gets a new one."""
-    counter = iter(range(10_000))
+def make_user(app, clock):
+    """An account through the service (tests/factories.py: user), numbered so each call gets a new phone."""
 
     def make(role: Role | str = Role.MEMBER, region: str | None = None, password: str = PASSWORD,
              phone: str | None = None, name: str = "测试用户"):
-        if region is None and Role(role) is Role.STAFF:
-            region = "44"
-        with app.app_context():
-            user = users.create_user(phone=phone or f"1380000{next(counter):04d}", password=password,
-                                     role=role, region_code=region, name=name, now=NOW)
+        def build():
+            user = factories.user(role, region, password, phone, name, now=clock.now())
             return SimpleNamespace(id=user.id, phone=user.phone, role=user.role, region_code=user.region_code)
+
+        return _made(app, build)
 
     return make
 
 
-ALL_WEEK = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
-
-
 @pytest.fixture
-def make_station(app):
-    """A station through the service (石牌街道, Tianhe, by default); returns its id."""
-    counter = iter(range(100_000))
+def make_station(app, clock):
+    """A station through the service (石牌街道, Tianhe, by default; tests/factories.py: station); returns its id."""
 
     def make(lat: float = 23.1353, lng: float = 113.3340, facilities=("water", "seats"), hours=None,
              managers=(), region: str = "440106006", **fields) -> int:
-        from portal.models import StationKind, User
-        from portal.services import stations
+        return _made(app, lambda: factories.station(lat, lng, facilities, hours, managers, region, clock.now(),
+                                                    **fields).id)
 
-        n = next(counter)
-        with app.app_context():
-            data = stations.StationData(
-                name=fields.pop("name", f"测试驿站{n}"), kind=fields.pop("kind", StationKind.UNION),
-                address=fields.pop("address", "天河区测试路1号"), region_code=region, lat=lat, lng=lng,
-                facilities=stations.mask_of(facilities), hours=hours or ALL_WEEK, **fields)
-            station = stations.add(data, NOW, managers=[db.session.get(User, m) for m in managers])
-            db.session.commit()
-            station_id = station.id
-            db.session.remove()
-            return station_id
+    return make
+
+
+@pytest.fixture
+def make_member(app, clock):
+    """A signed-up, active member (on the roster, then signed up with the number; tests/factories.py: member);
+    returns its ids."""
+
+    def make(tag: str = "other", name: str = "张三丰", valid_until: str = ""):
+        def build():
+            membership = factories.member(tag, name, valid_until, now=clock.now())
+            return SimpleNamespace(id=membership.id, phone=membership.user.phone, number=membership.number,
+                                   user_id=membership.user_id)
+
+        return _made(app, build)
+
+    return make
+
+
+@pytest.fixture
+def make_merchant(app, clock):
+    """A merchant and its terminal key (tests/factories.py: merchant)."""
+
+    def make(category: str = "catering", lat: float = 23.1353, lng: float = 113.3340):
+        def build():
+            merchant, key = factories.merchant(category, lat, lng, now=clock.now())
+            return SimpleNamespace(id=merchant.id, key=key, category=merchant.category)
+
+        return _made(app, build)
+
+    return make
+
+
+@pytest.fixture
+def make_campaign(app, clock):
+    """A campaign open to every member, from a day ago for 30 days, unless told otherwise (tests/factories.py:
+    campaign)."""
+
+    def make(amount_fen: int = 500, stock: int = 100, **fields):
+        def build():
+            campaign = factories.campaign(amount_fen, stock, clock.now(), **fields)
+            return SimpleNamespace(id=campaign.id, name=campaign.name)
+
+        return _made(app, build)
+
+    return make
+
+
+@pytest.fixture
+def issue(app, clock):
+    """Vouchers of a campaign for a member, issued at `at` (the test's clock by default); returns their codes."""
+
+    def make(member, campaign, count: int = 1, at: datetime | None = None) -> list[str]:
+        def build():
+            holder, of = db.session.get(Membership, member.id), db.session.get(Campaign, campaign.id)
+            return [v.code for v in factories.vouchers(holder, of, count, at or clock.now())]
+
+        return _made(app, build)
 
     return make
 
@@ -168,6 +257,19 @@ def csrf_token(client, path: str = "/") -> str:
     html = client.get(path).get_data(as_text=True)
     headers = re.search(r"hx-headers='([^']+)'", html)
     return json.loads(headers.group(1))["X-CSRFToken"]
+
+
+def grievance_form(client, path: str = "/grievances/", **overrides) -> dict:
+    """A worker's filled-in grievance form (a wages appeal in 石牌街道), with the one-time and CSRF tokens of a
+    form just fetched from `path`."""
+    html = client.get(path).get_data(as_text=True)
+    token = re.search(r'id="token" name="token" type="hidden" value="([^"]+)"', html).group(1)
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    return {"token": token, "csrf_token": csrf} | {
+        "kind": "appeal", "category": "labour.wages", "description": "老板拖欠我们三个月工资，共 12 人。",
+        "city": "4401", "district": "440106", "town": "440106006", "employer": "某某建筑劳务公司",
+        "amount_owed": "12,000.50", "workers_affected": "12", "anonymous": "y", "consent": "y",
+    } | overrides
 
 
 def login(client, phone: str, password: str = PASSWORD, **extra):

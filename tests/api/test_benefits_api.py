@@ -13,7 +13,7 @@ from portal.exceptions import Conflict, NotRedeemable, PermissionDenied
 from portal.extensions import db
 from portal.models import Campaign, Membership, OfferKind, Redemption, User, Voucher, VoucherStatus
 from portal.services import benefits, members, merchants
-from tests.api.conftest import now
+from tests.factories import NOW
 
 API = "/api/v1"
 
@@ -99,9 +99,9 @@ def test_verify_a_scanned_token_shows_the_membership_offers_and_usable_vouchers(
     elsewhere = issue(member, make_campaign(category="fuel"))  # a fuel voucher is of no use at a restaurant
     with app.app_context():
         offer = merchants.add_offer(merchants.get(merchant.id), merchants.OfferData(
-            title="会员九折", kind=OfferKind.PERCENT, percent_off=10), now())
+            title="会员九折", kind=OfferKind.PERCENT, percent_off=10), NOW)
         offer_id = offer.id
-        token = members.card_token(db.session.get(Membership, member.id), now())
+        token = members.card_token(db.session.get(Membership, member.id), NOW)
         db.session.remove()
     response = call(client, "/members/verify", merchant.key, {"token": token})
     assert response.status_code == 200
@@ -118,7 +118,7 @@ def test_verify_a_scanned_token_shows_the_membership_offers_and_usable_vouchers(
 def test_verify_a_typed_code(app, client, shop):
     merchant, _, member, _ = shop
     with app.app_context():
-        code = members.card_code(db.session.get(Membership, member.id), now())
+        code = members.card_code(db.session.get(Membership, member.id), NOW)
         db.session.remove()
     body = call(client, "/members/verify", merchant.key, {"code": code}).json
     assert body["valid"] is True and len(body["vouchers"]) == 2
@@ -126,9 +126,9 @@ def test_verify_a_typed_code(app, client, shop):
 
 def test_an_expired_membership_is_shown_as_not_valid_without_vouchers(app, client, make_merchant, make_member):
     merchant = make_merchant()
-    member = make_member(valid_until=(now() - timedelta(days=3)).date().isoformat())
+    member = make_member(valid_until=(NOW - timedelta(days=3)).date().isoformat())
     with app.app_context():
-        token = members.card_token(db.session.get(Membership, member.id), now())
+        token = members.card_token(db.session.get(Membership, member.id), NOW)
         db.session.remove()
     body = call(client, "/members/verify", merchant.key, {"token": token}).json
     assert body["valid"] is False and body["status"] == "active" and body["vouchers"] == body["offers"] == []
@@ -138,9 +138,9 @@ def test_forged_altered_and_expired_tokens_are_422(app, client, shop):
     merchant, _, member, _ = shop
     with app.app_context():
         membership = db.session.get(Membership, member.id)
-        token = members.card_token(membership, now())
-        stale = members.card_token(membership, now() - timedelta(seconds=61))
-        old_code = members.card_code(membership, now() - timedelta(seconds=120))
+        token = members.card_token(membership, NOW)
+        stale = members.card_token(membership, NOW - timedelta(seconds=61))
+        old_code = members.card_code(membership, NOW - timedelta(seconds=120))
         db.session.remove()
     payload, signed = token.split(".", 1)
     altered = URLSafeTimedSerializer("x").dump_payload(member.id + 1).decode() + "." + signed  # another member
@@ -157,7 +157,7 @@ def test_forged_altered_and_expired_tokens_are_422(app, client, shop):
 
 def test_a_token_replayed_after_its_60_seconds_fails(app, shop, ctx):
     _, _, member, _ = shop
-    shown = now()
+    shown = NOW
     token = members.card_token(db.session.get(Membership, member.id), shown)
     assert members.read_card(token, shown + timedelta(seconds=59)).id == member.id
     with pytest.raises(NotRedeemable, match="已过期"):
@@ -227,7 +227,7 @@ def test_an_offer_applies_before_the_voucher(app, client, shop):
     merchant, _, _, codes = shop
     with app.app_context():
         offer = merchants.add_offer(merchants.get(merchant.id), merchants.OfferData(
-            title="满100减20", kind=OfferKind.FIXED, amount_fen=2000, min_spend_fen=10000), now())
+            title="满100减20", kind=OfferKind.FIXED, amount_fen=2000, min_spend_fen=10000), NOW)
         offer_id = offer.id
         db.session.remove()
     body = redeem(client, merchant.key, codes[0], {"bill_fen": 12000, "offer_id": offer_id}).json
@@ -253,10 +253,10 @@ def test_another_merchants_voucher_is_422_and_changes_nothing(app, client, make_
 
 def test_a_voucher_outside_its_validity_is_422(app, client, make_merchant, make_member, make_campaign, issue):
     merchant, member = make_merchant(), make_member()
-    past = make_campaign(starts_at=now() - timedelta(days=10), ends_at=now() - timedelta(days=1))
-    expired = issue(member, past, at=now() - timedelta(days=5))[0]
-    future = make_campaign(starts_at=now() + timedelta(days=1))
-    upcoming = issue(member, future, at=now() + timedelta(days=2))[0]
+    past = make_campaign(starts_at=NOW - timedelta(days=10), ends_at=NOW - timedelta(days=1))
+    expired = issue(member, past, at=NOW - timedelta(days=5))[0]
+    future = make_campaign(starts_at=NOW + timedelta(days=1))
+    upcoming = issue(member, future, at=NOW + timedelta(days=2))[0]
     before = snapshot(app)
     response = redeem(client, merchant.key, expired)
     assert response.status_code == 422 and "expired on" in response.json["error"]["message"]
@@ -270,7 +270,7 @@ def test_a_stopped_campaigns_voucher_is_422(app, client, make_user, shop):
     admin = make_user("admin")
     with app.app_context():
         campaign_id = db.session.scalar(select(Voucher.campaign_id).where(Voucher.code == codes[0]))
-        benefits.stop_campaign(campaign_id, db.session.get(User, admin.id), now())
+        benefits.stop_campaign(campaign_id, db.session.get(User, admin.id), NOW)
         db.session.remove()
     response = redeem(client, merchant.key, codes[0])
     assert response.status_code == 422 and "stopped" in response.json["error"]["message"]
@@ -343,10 +343,10 @@ def test_a_bad_idempotency_key_is_400(client, shop, key):
 
 def test_undo_after_five_minutes_is_409(app, client, make_merchant, make_member, make_campaign, issue):
     merchant, member = make_merchant(), make_member()
-    code = issue(member, make_campaign(), at=now() - timedelta(hours=1))[0]
+    code = issue(member, make_campaign(), at=NOW - timedelta(hours=1))[0]
     with app.app_context():
         sale = benefits.Sale(bill_fen=3000, voucher_code=code)
-        done = benefits.redeem(merchants.get(merchant.id), sale, now() - timedelta(minutes=5, seconds=5),
+        done = benefits.redeem(merchants.get(merchant.id), sale, NOW - timedelta(minutes=5, seconds=5),
                                channel="till")
         redemption_id = done.redemption.id
         db.session.remove()
@@ -370,7 +370,7 @@ def test_a_member_not_eligible_is_refused_and_nothing_changes(app, make_member, 
     before = snapshot(app)
     with app.app_context():
         with pytest.raises(PermissionDenied, match="仅限"):
-            benefits.claim(db.session.get(Membership, member.id), campaign.id, now())
+            benefits.claim(db.session.get(Membership, member.id), campaign.id, NOW)
         db.session.remove()
     assert snapshot(app) == before
 
@@ -381,12 +381,12 @@ def test_over_the_per_member_limit_is_409_and_nothing_changes(app, make_member, 
     with app.app_context():
         membership = db.session.get(Membership, member.id)
         for _ in range(2):
-            benefits.claim(membership, campaign.id, now())
+            benefits.claim(membership, campaign.id, NOW)
         db.session.remove()
     before = snapshot(app)
     with app.app_context():
         with pytest.raises(Conflict, match="已领满"):
-            benefits.claim(db.session.get(Membership, member.id), campaign.id, now())
+            benefits.claim(db.session.get(Membership, member.id), campaign.id, NOW)
         db.session.remove()
     assert snapshot(app) == before
     with app.app_context():

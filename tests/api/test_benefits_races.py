@@ -5,77 +5,17 @@ Run on SQLite by default and on PostgreSQL with PORTAL_TEST_DATABASE_URL (script
 
 from __future__ import annotations
 
-import http.client
 import json
 import re
-import threading
-import urllib.parse
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.forms import new_form_token
 from portal.models import Campaign, Redemption, Voucher
-from tests.conftest import PASSWORD
+from tests.live import Client, at_once
 
-CSRF = re.compile(r"hx-headers='([^']+)'")
-
-
-class Client:
-    """A browser or a till: cookies kept, a new connection for every request (as a phone on a flaky
-    network would have it), so every request is its own TCP connection to the server."""
-
-    def __init__(self, server, api_key: str | None = None):
-        self.server, self.cookies, self.api_key = server, {}, api_key
-
-    def connect(self) -> http.client.HTTPConnection:
-        conn = http.client.HTTPConnection(self.server.host, self.server.port, timeout=60)
-        conn.connect()
-        return conn
-
-    def send(self, method: str, path: str, *, form: dict | None = None, body: dict | None = None,
-             headers: dict | None = None, conn: http.client.HTTPConnection | None = None) -> tuple[int, dict, str]:
-        headers = {"Host": "127.0.0.1", "Connection": "close", "Accept-Language": "en", **(headers or {})}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        if self.api_key:
-            headers["X-API-Key"] = self.api_key
-        data = None
-        if form is not None:
-            data, headers["Content-Type"] = urllib.parse.urlencode(form), "application/x-www-form-urlencoded"
-        elif body is not None:
-            data, headers["Content-Type"] = json.dumps(body), "application/json"
-        conn = conn or self.connect()
-        try:
-            conn.request(method, path, body=data, headers=headers)
-            response = conn.getresponse()
-            text = response.read().decode()
-        finally:
-            conn.close()
-        for header in response.headers.get_all("Set-Cookie") or []:
-            name, _, rest = header.partition("=")
-            self.cookies[name] = rest.split(";", 1)[0]
-        return response.status, dict(response.headers), text
-
-    def csrf(self, path: str) -> str:
-        status, _, html = self.send("GET", path)
-        assert status == 200, (path, status)
-        return json.loads(CSRF.search(html).group(1))["X-CSRFToken"]
-
-    def login(self, phone: str) -> None:
-        status, _, _ = self.send("POST", "/login", form={"phone": phone, "password": PASSWORD,
-                                                          "csrf_token": self.csrf("/login")})
-        assert status == 303, status
-
-
-def at_once(count: int, run) -> list:
-    """`run(n, barrier)` for n in 0…count-1, each in its own thread; the threads pass the barrier together.
-    Their results, in order."""
-    barrier = threading.Barrier(count, timeout=60)
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(lambda n: run(n, barrier), range(count)))
+TOKEN = re.compile(r'name="token" value="([^"]+)"')  # a claim form's one-time token
 
 
 def count_rows(app, model, *where) -> int:
@@ -132,13 +72,14 @@ def test_a_thousand_claims_on_a_stock_of_a_hundred_issue_exactly_a_hundred(app, 
     for browser, member in zip(browsers, members, strict=True):
         browser.login(member.phone)
     csrf = [browser.csrf("/member/campaigns") for browser in browsers]
-    with app.test_request_context():
-        tokens = [[new_form_token() for _ in range(20)] for _ in members]  # each claim form's one-time token
 
     def claims(n: int, barrier) -> list[int]:
         browser, statuses = browsers[n], []
+        # Each claim form's one-time token, from the page as the member's browser gets it: the server signs
+        # and dates it by its own clock, which a token made in this process need not share.
+        tokens = [TOKEN.search(browser.send("GET", "/member/campaigns")[2]).group(1) for _ in range(20)]
         barrier.wait()
-        for token in tokens[n]:
+        for token in tokens:
             status, _, _ = browser.send("POST", f"/member/campaigns/{campaign.id}/claim",
                                         form={"csrf_token": csrf[n], "token": token})
             statuses.append(status)

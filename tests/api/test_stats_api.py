@@ -3,8 +3,9 @@ cases, and no personal data ever: no key called name, phone, employer or descrip
 names, numbers, employers, texts or file names anywhere in the body (SECURITY.md row 22). Bad input is a JSON
 400 or 404 with a human message, in Chinese unless English is asked for.
 
-The API reads the real clock, so the data is made at `datetime.now(UTC)` and read over a range of days that
-holds it whatever the hour (tests/api/conftest.py says the same of the terminal API).
+The API reads the application's clock, which the `clock` fixture holds at NOW: the data is made at NOW and read
+over a range of days that holds it. The live server keeps the real clock: its test makes its data at the server's
+time (tests/api/conftest.py: live_portal).
 """
 
 from __future__ import annotations
@@ -12,16 +13,16 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from portal.extensions import db
 from portal.models import Channel, Kind, Role, User
 from portal.services import evidence, ledger, sla, stats, tickets
-from tests.api.test_benefits_races import Client, at_once
 from tests.conftest import login
-from tests.services.test_evidence import PDF
+from tests.factories import NOW, PDF
+from tests.live import Client, at_once
 
 URL = "/api/v1/stats/public"
 EN = {"Accept-Language": "en"}
@@ -32,13 +33,9 @@ SHENZHEN_TEXT = "在深圳市某某电子厂的工地摔伤，公司不给认定
 GUANGZHOU_TEXT = "广州某某建筑劳务公司拖欠我们三个月工资，包工头王小明电话打不通。"
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
 def around_now() -> str:
-    """A range from the day before yesterday to today: it holds what was made a moment ago, even at midnight."""
-    today = sla.local_date(now())
+    """A range from the day before yesterday to today: it holds what was made at NOW."""
+    today = sla.local_date(NOW)
     return f"period=range&first={today - timedelta(days=2)}&last={today}"
 
 
@@ -55,19 +52,19 @@ def seeded(app, make_user):
             made.append(tickets.submit(tickets.Submission(
                 kind=Kind.APPEAL, category="labour.wages", description=GUANGZHOU_TEXT, place_code="440106006",
                 employer=PERSONAL["employers"][1], anonymous=False, contact_name="王小明",
-                contact_phone="13912345678", amount_owed_fen=3_000_000), token=f"gz-{n}", now=now(),
+                contact_phone="13912345678", amount_owed_fen=3_000_000), token=f"gz-{n}", now=NOW,
                 uploads=[evidence.Upload("工资条.pdf", PDF)]).ticket)
         for n in range(5):
             made.append(tickets.submit(tickets.Submission(
                 kind=Kind.APPEAL, category="security.injury", description=SHENZHEN_TEXT, place_code="440304",
-                channel=Channel.QR, employer=PERSONAL["employers"][0]), token=f"sz-{n}", now=now()).ticket)
+                channel=Channel.QR, employer=PERSONAL["employers"][0]), token=f"sz-{n}", now=NOW).ticket)
         call = ledger.Contact(channel=Channel.HOTLINE, kind=Kind.APPEAL, category="security.injury",
                               summary=SHENZHEN_TEXT, to_ticket=True, place_code="440304", caller_name="李四海",
                               caller_phone="13800138000")
-        made.append(ledger.log(shenzhen, call, "call-1", now()).receipt.ticket)
+        made.append(ledger.log(shenzhen, call, "call-1", NOW).receipt.ticket)
         for ticket in made[:3] + made[4:9]:
-            tickets.take("accept", ticket, province, now())
-            tickets.take("reply", ticket, province, now(), text="已联系用人单位，工资已追回。", recovered_fen=100_000)
+            tickets.take("accept", ticket, province, NOW)
+            tickets.take("reply", ticket, province, NOW, text="已联系用人单位，工资已追回。", recovered_fen=100_000)
         stats.forget_cache()
         db.session.remove()
 
@@ -166,7 +163,7 @@ def test_no_personal_data_ever(client, seeded, query):
     ("period=range&first=2026-01-01&last=TOMORROW", "first", "Choose dates between 2000-01-01 and today."),
 ])
 def test_a_bad_period_is_a_400_naming_the_field(client, query, field, message):
-    today = sla.local_date(now())
+    today = sla.local_date(NOW)
     days = {"TOMORROW": today + timedelta(days=1), "TODAY": today, "YEAR_AGO": today - timedelta(days=366)}
     for placeholder, day in days.items():
         query = query.replace(placeholder, day.isoformat())
@@ -214,7 +211,7 @@ FORM_FIELDS = re.compile(r'id="token" name="token" type="hidden" value="([^"]+)"
 CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
-def test_forty_grievances_at_once_keep_the_rollups_equal_to_a_rebuild(app, live_portal):
+def test_forty_grievances_at_once_keep_the_rollups_equal_to_a_rebuild(app, live_portal, clock):
     """Forty workers send the form at the same moment to 4 processes × 4 threads: every rollup upsert lands
     (no lost update, no deadlock), so the cells equal a recomputation and the province counts 40 new requests."""
     workers = [Client(live_portal) for _ in range(40)]
@@ -244,6 +241,6 @@ def test_forty_grievances_at_once_keep_the_rollups_equal_to_a_rebuild(app, live_
             created[region] += n if measure == "created" else 0
         assert (created["44"], created["4401"], created["440106006"], created["4419"], created["441900003"]) == (
             40, 20, 10, 10, 10)
-        stats.rebuild(now())
+        stats.rebuild(clock.now())  # the server's time: live_portal set the clock to it
         assert stats.all_cells() == kept
         db.session.remove()

@@ -100,7 +100,7 @@ def test_the_totals_match_the_services_and_count_no_undone_redemption(app, admin
 def test_the_totals_download_as_csv(app, admin, redeemed):
     response = admin.get("/benefits/admin/totals.csv")
     assert response.status_code == 200 and response.headers["Content-Type"] == "text/csv; charset=utf-8"
-    day = local_date(datetime.now(UTC)).strftime("%Y%m%d")
+    day = local_date(NOW).strftime("%Y%m%d")
     assert response.headers["Content-Disposition"] == f"attachment; filename=benefits-totals-{day}.csv"
     text = response.get_data(as_text=True)
     assert text.startswith("\ufeffcampaign,face_value_yuan,stock,issued,redeemed,budget_yuan,spent_yuan,")
@@ -310,8 +310,8 @@ def test_a_campaign_name_is_used_once(app, admin):
 
 def test_a_campaign_can_be_stopped_from_the_overview(app, admin):
     with app.app_context():
-        campaign_id = benefits.create_campaign(_campaign(starts_at=datetime.now(UTC) - timedelta(days=1),
-                                                         ends_at=datetime.now(UTC) + timedelta(days=30)), NOW).id
+        campaign_id = benefits.create_campaign(_campaign(starts_at=NOW - timedelta(days=1),
+                                                         ends_at=NOW + timedelta(days=30)), NOW).id
     page = admin.get("/benefits/admin/").get_data(as_text=True)
     assert f'action="/benefits/admin/campaigns/{campaign_id}/stop"' in page and "Running" in _cells(page, "测试清凉券")
     token = csrf_token(admin, "/benefits/admin/")

@@ -15,7 +15,7 @@ from portal.extensions import db
 from portal.models import Channel, Kind, Role, User
 from portal.services import ledger, stats, tickets
 from tests.conftest import NOW, login
-from tests.services.test_tickets import wages
+from tests.factories import wages
 
 GUANGZHOU_TOWN = "440106006"  # 石牌街道, 天河区, 广州市
 GUANGZHOU_DISTRICT = "440104"  # 越秀区
@@ -25,10 +25,10 @@ NAME, PHONE = "张秘密", "13912345678"
 
 
 @pytest.fixture(autouse=True)
-def _frozen_clock(monkeypatch):
-    """The screen's "today" and "this month" are those of NOW, whatever the day the suite runs."""
-    monkeypatch.setattr("portal.clock.now", lambda: NOW)
-    stats.forget_cache()  # stations and benefits are cached per process for a minute
+def _fresh_cache():
+    """The screen's "today" and "this month" are those of NOW (the `clock` fixture), whatever the day the suite
+    runs; stations and benefits are cached per process for a minute, so each test starts without them."""
+    stats.forget_cache()
     yield
     stats.forget_cache()
 

@@ -18,21 +18,19 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import Counter, Ticket
 from portal.services import tickets
-from tests.blueprints.test_grievances import valid
-from tests.conftest import NOW
-from tests.services.test_tickets import wages
+from tests.conftest import grievance_form
+from tests.factories import NOW, wages
 
 ROOT = Path(__file__).resolve().parents[2]
 
 # Runs in a child process: submit, and stop for ever inside the transaction, after the ticket row is written.
 CHILD = textwrap.dedent("""
     import json, sys, time
-    from datetime import UTC, datetime
     from portal import create_app
     from portal.extensions import db
     from portal.services import tickets
     from tests.conftest import config_for
-    from tests.services.test_tickets import wages
+    from tests.factories import NOW, wages
 
     app = create_app(config_for(sys.argv[1], UPLOAD_DIR=sys.argv[2]))
     marker = sys.argv[3]
@@ -47,7 +45,7 @@ CHILD = textwrap.dedent("""
 
     submission.attach = attach_then_hang
     with app.app_context():
-        tickets.submit(wages(), token="killed-mid-way", now=datetime.now(UTC))
+        tickets.submit(wages(), token="killed-mid-way", now=NOW)
 """)
 
 
@@ -74,7 +72,7 @@ def test_a_worker_killed_mid_submission_leaves_no_partial_ticket(app, database_u
 
 
 def test_twenty_simultaneous_posts_of_one_form_make_one_ticket(app, client):
-    data = valid(client)
+    data = grievance_form(client)
     cookie = client.get_cookie("session").value
     barrier, answers = threading.Barrier(20), []
 

@@ -11,23 +11,8 @@ from werkzeug.test import EnvironBuilder
 
 from portal.extensions import db
 from portal.models import Attachment, Channel, Ticket
-from tests.conftest import csrf_token
-from tests.services.test_evidence import PDF, jpeg_with_gps
-
-
-def form_fields(client, path="/grievances/") -> dict:
-    html = client.get(path).get_data(as_text=True)
-    token = re.search(r'id="token" name="token" type="hidden" value="([^"]+)"', html).group(1)
-    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-    return {"token": token, "csrf_token": csrf}
-
-
-def valid(client, path="/grievances/", **overrides) -> dict:
-    return form_fields(client, path) | {
-        "kind": "appeal", "category": "labour.wages", "description": "老板拖欠我们三个月工资，共 12 人。",
-        "city": "4401", "district": "440106", "town": "440106006", "employer": "某某建筑劳务公司",
-        "amount_owed": "12,000.50", "workers_affected": "12", "anonymous": "y", "consent": "y",
-    } | overrides
+from tests.conftest import csrf_token, grievance_form
+from tests.factories import PDF, jpeg_with_gps
 
 
 def count(app, model=Ticket) -> int:
@@ -38,7 +23,8 @@ def count(app, model=Ticket) -> int:
 
 
 def test_a_worker_submits_with_a_photo_and_gets_a_number_and_a_query_code(app, client):
-    data = valid(client) | {"evidence": [(io.BytesIO(jpeg_with_gps()), "欠薪证据.jpg"), (io.BytesIO(PDF), "合同.pdf")]}
+    data = grievance_form(client) | {"evidence": [(io.BytesIO(jpeg_with_gps()), "欠薪证据.jpg"),
+                                                  (io.BytesIO(PDF), "合同.pdf")]}
     response = client.post("/grievances/", data=data, content_type="multipart/form-data")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -54,7 +40,7 @@ def test_a_worker_submits_with_a_photo_and_gets_a_number_and_a_query_code(app, c
 
 
 def test_a_double_tap_or_a_retry_gives_back_the_same_ticket(app, client):
-    data = valid(client)
+    data = grievance_form(client)
     first = client.post("/grievances/", data=data).get_data(as_text=True)
     again = client.post("/grievances/", data=data).get_data(as_text=True)
     code = re.compile(r"[0-9A-Z]{4}(?:-[0-9A-Z]{4}){3}")
@@ -63,11 +49,11 @@ def test_a_double_tap_or_a_retry_gives_back_the_same_ticket(app, client):
 
 
 def test_going_back_and_sending_the_same_request_again_finds_the_first(app, client):
-    first = client.post("/grievances/", data=valid(client)).get_data(as_text=True)
-    again = client.post("/grievances/", data=valid(client)).get_data(as_text=True)  # a fresh form: new token
+    first = client.post("/grievances/", data=grievance_form(client)).get_data(as_text=True)
+    again = client.post("/grievances/", data=grievance_form(client)).get_data(as_text=True)  # a fresh form: new token
     number = re.compile(r"44-\d{8}-\d{4}")
     assert number.search(first).group(0) == number.search(again).group(0) and count(app) == 1
-    different = client.post("/grievances/", data=valid(client, description="另一件事")).get_data(as_text=True)
+    different = client.post("/grievances/", data=grievance_form(client, description="另一件事")).get_data(as_text=True)
     assert number.search(different).group(0) != number.search(first).group(0) and count(app) == 2
 
 
@@ -75,7 +61,7 @@ def test_a_qr_poster_opens_the_form_with_the_place_filled_in(app, client):
     html = client.get("/g/440106006").get_data(as_text=True)
     assert '<option value="440106006" selected>石牌街道</option>' in html
     assert 'action="/g/440106006"' in html
-    response = client.post("/g/440106006", data=valid(client, "/g/440106006"))
+    response = client.post("/g/440106006", data=grievance_form(client, "/g/440106006"))
     assert response.status_code == 200
     with app.app_context():
         assert db.session.scalar(select(Ticket.channel)) is Channel.QR
@@ -88,7 +74,7 @@ def test_unknown_poster_codes_are_404(client, code):
 
 
 def test_without_javascript_the_place_lists_refresh_and_keep_what_was_typed(app, client):
-    data = valid(client, district="", town="", description="已经写好的一段话") | {"refresh_place": "1"}
+    data = grievance_form(client, district="", town="", description="已经写好的一段话") | {"refresh_place": "1"}
     response = client.post("/grievances/", data=data)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -116,7 +102,7 @@ def test_without_javascript_the_place_lists_refresh_and_keep_what_was_typed(app,
     ({"anonymous": "", "contact_phone": "12345"}, "请输入11位手机号码"),
 ])
 def test_bad_input_re_renders_the_form_with_a_clear_message_and_stores_nothing(app, client, overrides, message):
-    data = valid(client, **overrides)
+    data = grievance_form(client, **overrides)
     if not overrides.get("consent", "y"):
         data.pop("consent")
     response = client.post("/grievances/", data=data)
@@ -134,7 +120,7 @@ def test_bad_input_re_renders_the_form_with_a_clear_message_and_stores_nothing(a
     ([(PDF + b"0" * (10 * 1024 * 1024), "big.pdf")], "超过 10 MB"),
 ])
 def test_bad_files_are_refused_with_nothing_stored(app, client, files, message):
-    data = valid(client) | {"evidence": [(io.BytesIO(content), name) for content, name in files]}
+    data = grievance_form(client) | {"evidence": [(io.BytesIO(content), name) for content, name in files]}
     # Built by hand: for a large body the test client spools to a temporary file it never closes.
     environ = EnvironBuilder(path="/grievances/", method="POST", data=data,
                              content_type="multipart/form-data").get_environ()
@@ -147,7 +133,7 @@ def test_bad_files_are_refused_with_nothing_stored(app, client, files, message):
 
 
 def test_a_tampered_or_expired_form_token_asks_to_send_again_and_keeps_the_input(app, client):
-    data = valid(client) | {"token": "forged"}
+    data = grievance_form(client) | {"token": "forged"}
     response = client.post("/grievances/", data=data)
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and "表单已过期" in html and "老板拖欠" in html
@@ -155,14 +141,14 @@ def test_a_tampered_or_expired_form_token_asks_to_send_again_and_keeps_the_input
     assert client.post("/grievances/", data=data | {"token": fresh}).status_code == 200
     app.config["FORM_TOKEN_MAX_AGE"] = -1
     try:
-        assert client.post("/grievances/", data=valid(client)).status_code == 422
+        assert client.post("/grievances/", data=grievance_form(client)).status_code == 422
     finally:
         app.config["FORM_TOKEN_MAX_AGE"] = 24 * 3600
     assert count(app) == 1
 
 
 def test_a_missing_csrf_token_gives_the_form_back_with_everything_typed(app, client):
-    data = valid(client, description="这段话不能丢") | {"csrf_token": ""}
+    data = grievance_form(client, description="这段话不能丢") | {"csrf_token": ""}
     response = client.post("/grievances/", data=data)
     html = response.get_data(as_text=True)
     assert response.status_code == 400 and "这段话不能丢" in html and 'value="某某建筑劳务公司"' in html
@@ -171,7 +157,7 @@ def test_a_missing_csrf_token_gives_the_form_back_with_everything_typed(app, cli
 
 def test_payloads_are_stored_literally(app, client):
     payload = "<script>alert(1)</script>{{ 7*7 }}<img src=x onerror=alert(1)> hx-get=\"/logout\""
-    assert client.post("/grievances/", data=valid(client, description=payload)).status_code == 200
+    assert client.post("/grievances/", data=grievance_form(client, description=payload)).status_code == 200
     with app.app_context():
         assert db.session.scalar(select(Ticket.description)) == payload
         db.session.remove()
@@ -179,7 +165,7 @@ def test_payloads_are_stored_literally(app, client):
 
 def test_signed_in_members_own_their_tickets(app, client, login_as):
     member = login_as("member")
-    assert client.post("/grievances/", data=valid(client)).status_code == 200
+    assert client.post("/grievances/", data=grievance_form(client)).status_code == 200
     with app.app_context():
         assert db.session.scalar(select(Ticket.member_id)) == member.id
         db.session.remove()
@@ -197,8 +183,8 @@ def test_category_suggestions_while_typing(client):
 
 def test_one_address_may_send_twenty_requests_an_hour(app, client):
     for _ in range(20):
-        assert client.post("/grievances/", data=valid(client)).status_code == 200
-    assert client.post("/grievances/", data=valid(client)).status_code == 429
+        assert client.post("/grievances/", data=grievance_form(client)).status_code == 200
+    assert client.post("/grievances/", data=grievance_form(client)).status_code == 429
     other = app.test_client()
     other.environ_base["REMOTE_ADDR"] = "10.1.2.3"
-    assert other.post("/grievances/", data=valid(other)).status_code == 200
+    assert other.post("/grievances/", data=grievance_form(other)).status_code == 200

@@ -1,14 +1,15 @@
 """Merchants through HTTP: the public directory and merchant pages, and the counter where a merchant's staff read
 a member's card, redeem once, undo within five minutes and keep their offers.
 
-The counter's pages use the real clock, so the card codes, vouchers and offers here are made at the real time.
-Pages are asked for in English (the language cookie), so the assertions do not depend on the translations.
+The counter's pages read the application's clock, which the `clock` fixture holds at NOW, so the card codes,
+vouchers and offers here are made at NOW. Pages are asked for in English (the language cookie), so the assertions
+do not depend on the translations.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from html import unescape
 from types import SimpleNamespace
 
@@ -26,10 +27,6 @@ ROSTER = ("number,name,union,occupation,member_since,valid_until\n"
 MEMBER_PHONE = "13900000001"
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _merchant(app, name: str = "好味餐厅", lat: float = 23.1353, lng: float = 113.3340, category: str = "catering",
               **fields) -> int:
     with app.app_context():
@@ -40,7 +37,7 @@ def _merchant(app, name: str = "好味餐厅", lat: float = 23.1353, lng: float 
 def _offer(app, merchant_id: int, **fields) -> int:
     data = {"title": "会员九折", "kind": OfferKind.PERCENT, "percent_off": 10, "max_saving_fen": 3000, **fields}
     with app.app_context():
-        return merchants.add_offer(merchants.get(merchant_id), merchants.OfferData(**data), _now()).id
+        return merchants.add_offer(merchants.get(merchant_id), merchants.OfferData(**data), NOW).id
 
 
 def _english(client):
@@ -74,7 +71,7 @@ def _hidden(html: str, name: str) -> str:
 @pytest.fixture
 def counter(app, make_user):
     """A restaurant with a 10 % offer and a cashier signed in; a member with a ¥5 voucher usable anywhere."""
-    now = _now()
+    now = NOW
     merchant_id = _merchant(app)
     offer_id = _offer(app, merchant_id)
     client = _staff_client(app, make_user, merchant_id)
@@ -92,7 +89,7 @@ def counter(app, make_user):
 
 def _card_code(app, membership_id: int, at: datetime | None = None) -> str:
     with app.app_context():
-        return members.card_code(db.session.get(Membership, membership_id), at or _now())
+        return members.card_code(db.session.get(Membership, membership_id), at or NOW)
 
 
 def _checkout(c, code: str | None = None):
@@ -164,10 +161,10 @@ def test_junk_parameters_are_explained_with_a_400_never_a_500(app, client):
 def test_the_merchant_page_shows_todays_offers_and_navigates_in_each_apps_datum(app, client):
     merchant_id = _merchant(app, name="好味餐厅", address="天河路1号", phone="020-1234 5678", description="粤菜")
     _offer(app, merchant_id, min_spend_fen=5000, per_day=1, per_month=4, terms="不与其他优惠同享",
-           ends_on=(_now() + timedelta(days=60)).date())
+           ends_on=(NOW + timedelta(days=60)).date())
     _offer(app, merchant_id, title="满百减十", kind=OfferKind.FIXED, percent_off=0, amount_fen=1000,
            max_saving_fen=0, min_spend_fen=10000)
-    _offer(app, merchant_id, title="明年的优惠", starts_on=(_now() + timedelta(days=400)).date())
+    _offer(app, merchant_id, title="明年的优惠", starts_on=(NOW + timedelta(days=400)).date())
     ended = _offer(app, merchant_id, title="已结束的优惠")
     with app.app_context():
         merchants.end_offer(merchants.get(merchant_id), ended)
@@ -275,7 +272,7 @@ def test_bad_bills_and_choices_are_refused_and_nothing_changes(counter):
 
 def test_an_expired_or_wrong_card_code_is_refused_with_422(counter):
     c = counter
-    stale = _checkout(c, _card_code(c.app, c.membership, _now() - timedelta(minutes=5)))
+    stale = _checkout(c, _card_code(c.app, c.membership, NOW - timedelta(minutes=5)))
     html = _html(stale)
     assert stale.status_code == 422 and "not valid or has expired" in html and 'action="/merchant/checkout"' in html
     assert _checkout(c, "garbage.token.value").status_code == 422
@@ -287,7 +284,7 @@ def test_an_expired_or_wrong_card_code_is_refused_with_422(counter):
 def test_a_scanned_qr_token_reads_the_card_too(counter):
     c = counter
     with c.app.app_context():
-        token = members.card_token(db.session.get(Membership, c.membership), _now())
+        token = members.card_token(db.session.get(Membership, c.membership), NOW)
     assert "Valid membership" in _html(_checkout(c, token))
 
 
@@ -301,8 +298,8 @@ def test_a_tampered_or_foreign_checkout_ref_is_refused_and_nothing_changes(count
     other = _merchant(c.app, name="别家餐厅")
     with c.app.app_context():
         membership = db.session.get(Membership, c.membership)
-        foreign = merchants.checkout_ref(merchants.get(other), membership, _now())
-        old = merchants.checkout_ref(merchants.get(c.merchant), membership, _now() - timedelta(minutes=11))
+        foreign = merchants.checkout_ref(merchants.get(other), membership, NOW)
+        old = merchants.checkout_ref(merchants.get(c.merchant), membership, NOW - timedelta(minutes=11))
     assert _confirm(c, page, ref=foreign)[0].status_code == 422
     expired, _ = _confirm(c, page, ref=old)
     assert expired.status_code == 422 and "more than 10 minutes old" in _html(expired)
@@ -327,7 +324,7 @@ def test_the_checkout_ref_names_the_merchant_and_the_membership(counter):
 def test_an_invalid_membership_gets_no_benefits_at_the_counter(counter):
     c = counter
     with c.app.app_context():
-        db.session.get(Membership, c.membership).valid_until = (_now() - timedelta(days=2)).date()
+        db.session.get(Membership, c.membership).valid_until = (NOW - timedelta(days=2)).date()
         db.session.commit()
     html = _html(_checkout(c))
     assert "Not valid" in html and 'action="/merchant/redeem"' not in html.split("Not valid", 1)[1]
@@ -356,7 +353,7 @@ def test_an_old_redemption_cannot_be_undone(counter):
     c = counter
     receipt_url = _confirm(c, _html(_checkout(c)))[0].headers["Location"]
     with c.app.app_context():
-        db.session.get(Redemption, int(receipt_url.rsplit("/", 1)[1])).created_at = _now() - timedelta(minutes=6)
+        db.session.get(Redemption, int(receipt_url.rsplit("/", 1)[1])).created_at = NOW - timedelta(minutes=6)
         db.session.commit()
     html = _html(c.client.get(receipt_url))
     assert "/undo" not in html

@@ -14,8 +14,7 @@ from portal.extensions import db
 from portal.models import Role, Status, Ticket
 from portal.services import evidence, tickets
 from tests.conftest import NOW, login
-from tests.services.test_evidence import PDF
-from tests.services.test_tickets import wages
+from tests.factories import PDF, wages
 
 LEVELS = {"province": "44", "city": "4401", "district": "440106", "town": "440106006",
           "sibling_city": "4403", "sibling_district": "440104"}

@@ -18,6 +18,7 @@ from portal.extensions import db
 from portal.models import Role, Station, StationChange, StationReport
 from portal.services import geocode, stations
 from tests.conftest import csrf_token, login
+from tests.factories import STATION_ROWS, station_csv
 
 
 def test_the_finder_works_without_javascript_from_a_chosen_place(client, make_station):
@@ -160,8 +161,6 @@ def test_staff_and_workers_cannot_edit_stations(app, make_user, make_station):
 
 
 def test_administrators_import_and_export_station_files(app, make_user):
-    from tests.services.test_station_files import GOOD, csv_file
-
     client = app.test_client()
     assert login(client, make_user(Role.ADMIN).phone).status_code == 303
     token = csrf_token(client, "/stations/admin/")
@@ -170,11 +169,11 @@ def test_administrators_import_and_export_station_files(app, make_user):
         return client.post("/stations/admin/", data={"csrf_token": token, "file": (io.BytesIO(content), name)},
                            content_type="multipart/form-data")
 
-    refused = upload(csv_file(GOOD[0], GOOD[1].replace("23.1290", "abc")))
+    refused = upload(station_csv(STATION_ROWS[0], STATION_ROWS[1].replace("23.1290", "abc")))
     assert refused.status_code == 422 and "第 3 行" in refused.get_data(as_text=True)
     assert upload("名称\n".encode("gbk")).status_code == 422
     assert upload(b"{not json", "x.geojson").status_code == 422
-    done = upload(csv_file(*GOOD))
+    done = upload(station_csv(*STATION_ROWS))
     assert done.status_code == 200 and "新增 2" in done.get_data(as_text=True)
     exported = client.get("/stations/admin/stations.csv")
     assert exported.status_code == 200 and "石牌街道工会驿站" in exported.get_data(as_text=True)

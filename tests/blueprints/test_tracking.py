@@ -11,9 +11,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import Rating, Role, Status, Ticket, User
 from portal.services import tickets
-from tests.conftest import NOW
-from tests.services.test_evidence import PDF
-from tests.services.test_tickets import wages
+from tests.factories import NOW, PDF, wages
 
 
 @pytest.fixture
@@ -43,8 +41,8 @@ def staff_act(app, level_code, action):
         db.session.remove()
 
 
-def test_a_worker_looks_up_a_request_and_reads_where_it_stands(client, receipt, monkeypatch):
-    monkeypatch.setattr("portal.clock.now", lambda: NOW)  # "20 working days left" today
+def test_a_worker_looks_up_a_request_and_reads_where_it_stands(client, receipt):
+    # "20 working days left": the page counts them at the `clock` fixture's NOW, the day the request came in.
     number, code, _ = receipt
     response = look_up(client, number.lower(), code.lower().replace("-", " "))
     assert response.status_code == 303 and response.headers["Location"] == f"/track/{number}"

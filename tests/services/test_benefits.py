@@ -20,14 +20,13 @@ from portal.models import (
     VoucherStatus,
 )
 from portal.services import benefits, members, merchants
-from tests.conftest import NOW, PASSWORD
-from tests.services.test_members import roster
+from tests.factories import NOW, PASSWORD, ROSTER_HEADER, roster
 
 
 @pytest.fixture
 def world(ctx):
     """Two members (a delivery rider and a sanitation worker), a restaurant and a cinema."""
-    roster("number,name,union,occupation,member_since,valid_until\n"
+    roster(ROSTER_HEADER +
            "GZ0001,张三,广州市总工会,delivery,2020-01-01,2027-12-31\nGZ0002,李四,广州市总工会,sanitation,,\n")
     rider = members.sign_up(phone="13800000001", password=PASSWORD, number="GZ0001", name="张三", now=NOW)
     sweeper = members.sign_up(phone="13800000002", password=PASSWORD, number="GZ0002", name="李四", now=NOW)

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select
 
+from portal import demo
 from portal.extensions import db
 from portal.models import (
     Campaign,
@@ -22,7 +23,6 @@ from portal.models import (
     User,
     Voucher,
 )
-from portal import demo
 from portal.services import benefits, geo, members, merchants, stations, users
 from tests.conftest import NOW
 

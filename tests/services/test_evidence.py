@@ -13,21 +13,7 @@ from portal.exceptions import InvalidInput
 from portal.extensions import db
 from portal.models import Attachment, Ticket
 from portal.services import evidence, tickets
-from tests.conftest import NOW
-from tests.services.test_tickets import wages
-
-GPS_IFD = 0x8825
-ORIENTATION = 0x0112
-
-
-def jpeg_with_gps(width=40, height=20) -> bytes:
-    image = Image.new("RGB", (width, height), (200, 30, 30))
-    exif = Image.Exif()
-    exif[ORIENTATION] = 6  # the phone was held sideways: rotate 90° when shown
-    exif.get_ifd(GPS_IFD).update({1: "N", 2: (23.0, 7.0, 40.0), 3: "E", 4: (113.0, 21.0, 3.0)})
-    out = io.BytesIO()
-    image.save(out, "JPEG", exif=exif)
-    return out.getvalue()
+from tests.factories import NOW, PDF, jpeg_with_gps, wages
 
 
 def png_with_text() -> bytes:
@@ -38,9 +24,6 @@ def png_with_text() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (10, 10)).save(out, "PNG", pnginfo=info)
     return out.getvalue()
-
-
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
 def stored_files(app) -> list[str]:

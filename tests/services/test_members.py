@@ -12,7 +12,7 @@ from portal.exceptions import InvalidInput, NotRedeemable
 from portal.extensions import db
 from portal.models import BenefitEvent, Membership, MembershipStatus, Role, User
 from portal.services import members
-from tests.conftest import NOW, PASSWORD
+from tests.factories import NOW, PASSWORD, roster
 
 ROSTER = """number,name,union,occupation,member_since,valid_until
 GZ2024000001,张三,广州市总工会,delivery,2020-03-01,2027-12-31
@@ -20,12 +20,8 @@ GZ2024000002,欧阳小明,广州市总工会,sanitation,2021-05-01,2026-11-19
 """
 
 
-def roster(text: str = ROSTER, now=NOW) -> members.RosterReport:
-    return members.import_roster(members.read_roster(text.encode()), None, now)
-
-
 def test_a_roster_number_under_its_name_is_a_membership_at_once(ctx):
-    assert roster().added == 2
+    assert roster(ROSTER).added == 2
     membership = members.sign_up(phone="138 0000 0001", password=PASSWORD, number="gz2024000001", name="张 三",
                                  now=NOW)
     assert membership.status is MembershipStatus.ACTIVE and membership.user.role is Role.MEMBER
@@ -44,7 +40,7 @@ def test_an_unknown_number_waits_for_an_administrator_and_a_later_roster_activat
 
 
 def test_sign_up_refuses_a_wrong_name_a_taken_number_and_bad_fields(ctx):
-    roster()
+    roster(ROSTER)
     with pytest.raises(InvalidInput) as wrong:
         members.sign_up(phone="13800000001", password=PASSWORD, number="GZ2024000001", name="王五", now=NOW)
     assert "name" in wrong.value.fields
@@ -77,8 +73,8 @@ def test_the_roster_import_is_all_or_nothing_and_idempotent(ctx):
     report = roster(bad)
     assert not report.ok and [line for line, _ in report.problems] == [4, 5, 6]
     assert db.session.scalar(select(Membership.id)) is None
-    assert roster().added == 2
-    again = roster()
+    assert roster(ROSTER).added == 2
+    again = roster(ROSTER)
     assert (again.added, again.updated, again.activated) == (0, 0, 0)
     with pytest.raises(InvalidInput):
         members.read_roster(b"number,name\nGZ1,x\n")
@@ -87,7 +83,7 @@ def test_the_roster_import_is_all_or_nothing_and_idempotent(ctx):
 
 
 def test_a_lapsed_membership_is_not_valid(ctx):
-    roster()
+    roster(ROSTER)
     lapsed = members.sign_up(phone="13800000002", password=PASSWORD, number="GZ2024000002", name="欧阳小明",
                              now=NOW)
     assert lapsed.status is MembershipStatus.ACTIVE and not members.is_valid(lapsed, NOW)
@@ -103,7 +99,7 @@ def test_masks_keep_a_hint_and_nothing_more():
 
 @pytest.fixture
 def member(ctx):
-    roster()
+    roster(ROSTER)
     return members.sign_up(phone="13800000001", password=PASSWORD, number="GZ2024000001", name="张三", now=NOW)
 
 
@@ -147,7 +143,7 @@ def test_the_typed_code_lasts_thirty_to_sixty_seconds(member):
 
 
 def test_a_card_of_a_roster_row_nobody_claimed_proves_nothing(ctx):
-    roster()
+    roster(ROSTER)
     unclaimed = db.session.scalar(select(Membership).where(Membership.number == "GZ2024000002"))
     with pytest.raises(NotRedeemable):
         members.read_card(members.card_token(unclaimed, NOW), NOW)

@@ -12,19 +12,7 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import Station
 from portal.services import station_files
-from tests.conftest import NOW
-
-HEADER = ",".join(station_files.CSV_COLUMNS)
-GOOD = [
-    "gz-1,石牌街道工会驿站,union,天河区石牌路1号,440106006,23.1353,113.3340,water|microwave,020-1,节假日照常,"
-    "08:00-20:00,08:00-20:00,08:00-20:00,08:00-20:00,08:00-20:00,24h,",
-    "gz-2,车陂环卫驿站,outdoor,天河区车陂路2号,440106,23.1290,113.3900,toilet;charging,,,"
-    "22:00-06:00,,,,,,",
-]
-
-
-def csv_file(*rows: str) -> bytes:
-    return ("\ufeff" + "\n".join([HEADER, *rows]) + "\n").encode()
+from tests.factories import NOW, STATION_ROWS, station_csv
 
 
 def count() -> int:
@@ -32,12 +20,12 @@ def count() -> int:
 
 
 def test_a_good_file_imports_and_a_second_import_changes_nothing(ctx):
-    first = station_files.import_rows(station_files.read_csv(csv_file(*GOOD)), None, NOW)
+    first = station_files.import_rows(station_files.read_csv(station_csv(*STATION_ROWS)), None, NOW)
     assert first.ok and (first.created, first.updated, first.unchanged) == (2, 0, 0)
-    again = station_files.import_rows(station_files.read_csv(csv_file(*GOOD)), None, NOW)
+    again = station_files.import_rows(station_files.read_csv(station_csv(*STATION_ROWS)), None, NOW)
     assert again.ok and (again.created, again.updated, again.unchanged) == (0, 0, 2) and count() == 2
-    renamed = station_files.import_rows(station_files.read_csv(csv_file(GOOD[0].replace("石牌街道工会驿站", "石牌驿站"),
-                                                                        GOOD[1])), None, NOW)
+    renamed = station_files.import_rows(station_files.read_csv(station_csv(
+        STATION_ROWS[0].replace("石牌街道工会驿站", "石牌驿站"), STATION_ROWS[1])), None, NOW)
     assert (renamed.created, renamed.updated, renamed.unchanged) == (0, 1, 1)
     station = db.session.scalar(select(Station).where(Station.external_id == "gz-1"))
     assert station.name == "石牌驿站" and station.hours["sat"] == [["00:00", "24:00"]]
@@ -46,16 +34,16 @@ def test_a_good_file_imports_and_a_second_import_changes_nothing(ctx):
 
 def test_bad_rows_are_each_reported_and_nothing_is_imported(ctx):
     bad = [
-        GOOD[0],
-        GOOD[1].replace("23.1290", "91"),                        # bad coordinates
-        GOOD[1].replace("gz-2", "gz-3").replace("toilet", "jacuzzi"),  # unknown facility
-        GOOD[1].replace("gz-2", "gz-4").replace("113.3900", "116.40"),  # in Beijing, not in Tianhe
-        GOOD[1].replace("gz-2", "gz-1"),                         # the same external_id as line 2
-        GOOD[1].replace("gz-2", "gz-5").replace("440106,", "999999,"),  # unknown region
-        GOOD[0].replace("gz-1", "gz-6"),                         # the same station again under another id
-        GOOD[1].replace("gz-2", "gz-7").replace("22:00-06:00", "8点"),  # unreadable hours
+        STATION_ROWS[0],
+        STATION_ROWS[1].replace("23.1290", "91"),                        # bad coordinates
+        STATION_ROWS[1].replace("gz-2", "gz-3").replace("toilet", "jacuzzi"),  # unknown facility
+        STATION_ROWS[1].replace("gz-2", "gz-4").replace("113.3900", "116.40"),  # in Beijing, not in Tianhe
+        STATION_ROWS[1].replace("gz-2", "gz-1"),                         # the same external_id as line 2
+        STATION_ROWS[1].replace("gz-2", "gz-5").replace("440106,", "999999,"),  # unknown region
+        STATION_ROWS[0].replace("gz-1", "gz-6"),                         # the same station again under another id
+        STATION_ROWS[1].replace("gz-2", "gz-7").replace("22:00-06:00", "8点"),  # unreadable hours
     ]
-    report = station_files.import_rows(station_files.read_csv(csv_file(*bad)), None, NOW)
+    report = station_files.import_rows(station_files.read_csv(station_csv(*bad)), None, NOW)
     assert not report.ok and count() == 0
     lines = dict(report.problems)
     assert sorted(lines) == [3, 4, 5, 6, 7, 8, 9]
@@ -64,7 +52,7 @@ def test_bad_rows_are_each_reported_and_nothing_is_imported(ctx):
 
 
 def test_export_round_trips_through_csv_and_geojson(ctx):
-    station_files.import_rows(station_files.read_csv(csv_file(*GOOD)), None, NOW)
+    station_files.import_rows(station_files.read_csv(station_csv(*STATION_ROWS)), None, NOW)
     exported = station_files.export_csv()
     rows = list(csv.DictReader(io.StringIO(exported.lstrip("\ufeff"))))
     assert [r["external_id"] for r in rows] == ["gz-1", "gz-2"] and rows[0]["facilities"] == "water|microwave"

@@ -12,7 +12,7 @@ from portal.extensions import db
 from portal.models import Notice, NoticeKind, Status, Ticket
 from portal.services import sla, supervision, tickets
 from tests.conftest import login
-from tests.services.test_tickets import wages
+from tests.factories import NOW, wages
 
 
 def shanghai(y, m, d, hh=10):
@@ -104,7 +104,7 @@ def test_the_cli_sweeps(app, runner):
 def test_the_supervising_union_sees_its_notices(app, make_user):
     with app.app_context():
         consultation(handler="440106", now=shanghai(2020, 1, 6))
-        supervision.sweep(datetime.now(UTC))
+        supervision.sweep(NOW)
         db.session.remove()
     city, district = app.test_client(), app.test_client()
     login(city, make_user("staff", region="4401").phone)

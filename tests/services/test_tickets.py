@@ -14,7 +14,7 @@ from portal.exceptions import InvalidInput, InvalidTransition, NotFound, Permiss
 from portal.extensions import db
 from portal.models import Channel, Kind, Rating, Region, Role, Status, Ticket, TicketCount, TicketEvent, User
 from portal.services import regions, sla, tickets
-from tests.conftest import NOW
+from tests.factories import NOW, submit, wages
 
 CHAIN = {"province": "44", "city": "4401", "district": "440106", "town": "440106006",
          "other_city": "4403", "other_district": "440104"}
@@ -27,16 +27,6 @@ def staff(ctx, make_user):
     ids["admin"] = make_user(Role.ADMIN).id
     ids["member"] = make_user(Role.MEMBER).id
     return {level: db.session.get(User, user_id) for level, user_id in ids.items()}
-
-
-def wages(**overrides) -> tickets.Submission:
-    values = dict(kind=Kind.APPEAL, category="labour.wages", description="老板拖欠我们三个月工资，共 12 人。",
-                  place_code="440106006", employer="某某建筑劳务公司", amount_owed_fen=1_200_000, workers_affected=12)
-    return tickets.Submission(**(values | overrides))
-
-
-def submit(token="form-token-1", now=NOW, **overrides) -> tickets.Receipt:
-    return tickets.submit(wages(**overrides), token=token, now=now)
 
 
 # ----------------------------------------------------------------------------------------- submission

@@ -9,6 +9,7 @@ One live server serves the whole session. Each test gets a fresh browser context
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import weakref
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect, sync_playwright
 
 from tests.live import REPO, gunicorn
 
@@ -221,3 +222,43 @@ def check_page(page: Page, name: str) -> None:
 def texts(locator) -> list[str]:
     """The visible text of each matched element, whitespace collapsed."""
     return [" ".join(t.split()) for t in locator.all_inner_texts()]
+
+
+# ------------------------------------------------------------------------------------- journeys' steps
+
+MEMBER_PHONE = "19900000101"  # the demo's member
+DEMO_PASSWORD = "Demo-Portal-2026"  # noqa: S105 — the published demo password
+NUMBER = re.compile(r"44-\d{8}-\d{4}")
+CODE = re.compile(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}")
+
+
+def sign_in(page: Page, phone: str, password: str) -> None:
+    page.get_by_label("手机号码").fill(phone)
+    page.get_by_label("密码", exact=True).fill(password)
+    page.locator("main").get_by_role("button", name="登录").click()
+
+
+def receipt_of(page: Page) -> tuple[str, str]:
+    """The ticket number and query code the receipt shows."""
+    facts = page.locator(".receipt .facts dd")
+    expect(facts.nth(0)).to_have_text(NUMBER)
+    expect(facts.nth(1)).to_have_text(CODE)
+    return facts.nth(0).inner_text().strip(), facts.nth(1).inner_text().strip()
+
+
+def choose_place_with_htmx(page: Page, city: str, district: str, town: str | None = None) -> None:
+    with page.expect_response(lambda r: r.request.headers.get("hx-request") == "true" and "city=" in r.url):
+        page.locator("#picker-city").select_option(label=city)
+    with page.expect_response(lambda r: r.request.headers.get("hx-request") == "true" and "district=" in r.url):
+        page.locator("#picker-district").select_option(label=district)
+    if town:
+        page.locator("#picker-town").select_option(label=town)
+
+
+def fill_in_tianhe(page: Page, kind: str, category: str, text: str) -> None:
+    """The grievance form on `page`, filled for a place in 广州市天河区 and agreed to, not yet sent."""
+    page.get_by_label(kind).check()
+    page.get_by_label("属于哪一类？").select_option(category)
+    page.get_by_label("发生了什么？").fill(text)
+    choose_place_with_htmx(page, "广州市", "天河区")
+    page.get_by_label("我同意工会使用以上信息办理我的诉求。").check()

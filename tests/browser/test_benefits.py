@@ -18,8 +18,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.browser.conftest import check_page, texts
-from tests.browser.test_shell import DEMO_PASSWORD, MEMBER_PHONE
+from tests.browser.conftest import DEMO_PASSWORD, MEMBER_PHONE, check_page, texts
 
 pytestmark = pytest.mark.browser
 

@@ -17,9 +17,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from portal.demo import SCENARIOS
-from tests.browser.conftest import check_page, texts
-from tests.browser.test_grievance_journey import fill_in_tianhe, receipt_of
-from tests.browser.test_shell import DEMO_PASSWORD, sign_in
+from tests.browser.conftest import DEMO_PASSWORD, check_page, fill_in_tianhe, receipt_of, sign_in, texts
 
 pytestmark = pytest.mark.browser
 

@@ -15,13 +15,19 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import BrowserContext, Page, Route, expect
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.browser.conftest import check_page
-from tests.browser.test_shell import DEMO_PASSWORD, sign_in
+from tests.browser.conftest import (
+    CODE,
+    DEMO_PASSWORD,
+    NUMBER,
+    check_page,
+    choose_place_with_htmx,
+    fill_in_tianhe,
+    receipt_of,
+    sign_in,
+)
 
 pytestmark = pytest.mark.browser
 
-NUMBER = re.compile(r"44-\d{8}-\d{4}")
-CODE = re.compile(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}")
 # Markup and a template expression: both must reach the staff as the characters the worker typed.
 HOSTILE = "<script>alert(1)</script>{{7*7}}"
 DESCRIPTION = f"老板拖欠我们三个月工资，一共 12 人。{HOSTILE}"
@@ -59,32 +65,6 @@ def photo(tmp_path: Path) -> Path:
     path = tmp_path / PHOTO_NAME
     image.save(path, "JPEG", quality=85)
     return path
-
-
-def receipt_of(page: Page) -> tuple[str, str]:
-    """The ticket number and query code the receipt shows."""
-    facts = page.locator(".receipt .facts dd")
-    expect(facts.nth(0)).to_have_text(NUMBER)
-    expect(facts.nth(1)).to_have_text(CODE)
-    return facts.nth(0).inner_text().strip(), facts.nth(1).inner_text().strip()
-
-
-def choose_place_with_htmx(page: Page, city: str, district: str, town: str | None = None) -> None:
-    with page.expect_response(lambda r: r.request.headers.get("hx-request") == "true" and "city=" in r.url):
-        page.locator("#picker-city").select_option(label=city)
-    with page.expect_response(lambda r: r.request.headers.get("hx-request") == "true" and "district=" in r.url):
-        page.locator("#picker-district").select_option(label=district)
-    if town:
-        page.locator("#picker-town").select_option(label=town)
-
-
-def fill_in_tianhe(page: Page, kind: str, category: str, text: str) -> None:
-    """The grievance form on `page`, filled for a place in 广州市天河区 and agreed to, not yet sent."""
-    page.get_by_label(kind).check()
-    page.get_by_label("属于哪一类？").select_option(category)
-    page.get_by_label("发生了什么？").fill(text)
-    choose_place_with_htmx(page, "广州市", "天河区")
-    page.get_by_label("我同意工会使用以上信息办理我的诉求。").check()
 
 
 def wait_until(page: Page, condition, message: str, timeout_s: float = 5) -> None:

@@ -7,8 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import check_page
-from tests.browser.test_shell import sign_in
+from tests.browser.conftest import check_page, sign_in
 
 pytestmark = pytest.mark.browser
 

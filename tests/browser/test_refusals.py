@@ -9,19 +9,16 @@ import re
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.browser.conftest import PHONE, check_page
+from tests.browser.conftest import DEMO_PASSWORD, PHONE, check_page, sign_in
 
 pytestmark = pytest.mark.browser
-DEMO_PASSWORD = "Demo-Portal-2026"  # noqa: S105 — the published demo password
 PROVINCE_STAFF = "19900000001"
 
 
 def staff_page(context: BrowserContext) -> Page:
     page = context.new_page()
     page.goto("/login")
-    page.get_by_label("手机号码").fill(PROVINCE_STAFF)
-    page.get_by_label("密码", exact=True).fill(DEMO_PASSWORD)
-    page.locator("main").get_by_role("button", name="登录").click()
+    sign_in(page, PROVINCE_STAFF, DEMO_PASSWORD)
     expect(page).to_have_url(re.compile(r"/staff/$"))
     return page
 

@@ -8,14 +8,12 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import check_page, texts
+from tests.browser.conftest import DEMO_PASSWORD, MEMBER_PHONE, check_page, sign_in, texts
 
 pytestmark = pytest.mark.browser
 
 STAFF_PHONE = "19900000003"  # demo staff of 天河区总工会
 OTHER_STAFF_PHONE = "19900000002"  # demo staff of 广州市总工会; only ever gets a wrong password here
-MEMBER_PHONE = "19900000101"
-DEMO_PASSWORD = "Demo-Portal-2026"  # noqa: S105 — the published demo password
 
 NAV_ZH = ["诉求", "进度", "驿站", "会员", "登录"]
 NAV_EN = ["Submit", "Track", "Stations", "Member", "Sign in"]
@@ -58,12 +56,6 @@ def expect_current(page: Page, label: str) -> None:
     """The nav item `label`, and only it, is marked as the current page."""
     expect(nav_link(page, label)).to_have_attribute("aria-current", "page")
     expect(nav(page).locator("a[aria-current]")).to_have_count(1)
-
-
-def sign_in(page: Page, phone: str, password: str) -> None:
-    page.get_by_label("手机号码").fill(phone)
-    page.get_by_label("密码", exact=True).fill(password)
-    page.locator("main").get_by_role("button", name="登录").click()
 
 
 def test_chinese_by_default_and_the_bottom_navigation_leads_everywhere(page: Page):

@@ -10,8 +10,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import check_page
-from tests.browser.test_shell import sign_in
+from tests.browser.conftest import check_page, sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Makes sure the machine has what the suite drives for real: Debian's Chromium, a Chinese font (without
-# it Chinese renders as boxes in screenshots) and PostgreSQL. As root on Debian it installs what is
-# missing; otherwise it prints the exact command and fails, so nothing is ever skipped silently.
+# it Chinese renders as boxes in screenshots), PostgreSQL and faketime (the suite runs again with the clock
+# moved). As root on Debian it installs what is missing; otherwise it prints the exact command and fails,
+# so nothing is ever skipped silently.
 set -euo pipefail
 
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || missing+=(fonts-wqy-microhei)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+command -v faketime >/dev/null || missing+=(faketime)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

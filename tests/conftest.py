@@ -118,8 +118,13 @@ def clock(monkeypatch) -> Clock:
     clock: tests/api/conftest.py sets this clock to that server's."""
     frozen = Clock(NOW)
     monkeypatch.setattr("portal.clock.now", frozen.now)
-    factories.fresh()
     return frozen
+
+
+@pytest.fixture(autouse=True)
+def _fresh_numbers():
+    """The builders number phones, names and tokens from the start in every test (tests/factories.py)."""
+    factories.fresh()
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,5 @@
-"""The suite's own rules, checked with `ast`: no test depends on the day or hour it runs, and no test module
-borrows another test module's helpers.
+"""The suite's own rules, checked with `ast`: no test depends on the day or hour it runs (the `clock` fixture is
+the application's one clock), and no test module borrows another test module's helpers.
 
 - Time: outside tests/conftest.py (the `clock` fixture) a test never reads the real clock (datetime.now,
   date.today, time.time …) nor touches portal.clock; it takes NOW, or the `clock` fixture to set, advance or
@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import ast
 import textwrap
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
+from tests.factories import NOW
 
 TESTS = Path(__file__).resolve().parent
 SHARED = {"tests.conftest", "tests.factories", "tests.live"}
@@ -120,6 +123,16 @@ def test_no_test_module_imports_another(path):
     found = foreign_imports(path, path.read_text(encoding="utf-8"))
     assert not found, (f"{path.relative_to(TESTS)} imports from another test module; move what it needs to "
                        f"tests/factories.py, tests/live.py or a conftest:\n  " + "\n  ".join(found))
+
+
+def test_the_clock_fixture_is_the_applications_clock(clock):
+    import portal.clock  # this module may: the rule above exempts its examples
+
+    assert portal.clock.now() == clock.now() == NOW
+    assert clock.advance(minutes=5) == portal.clock.now() == NOW + timedelta(minutes=5)
+    assert clock.set(datetime(2027, 2, 1, tzinfo=UTC)) == portal.clock.now()
+    with pytest.raises(ValueError):
+        clock.set(datetime(2027, 2, 1))  # naive: portal.clock.now() is always aware
 
 
 # --------------------------------------------------------------------------- the rules catch what they should

@@ -38,11 +38,10 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert, select  # noqa: E402
 
 from bench.common import gunicorn, pct  # noqa: E402
-from portal import create_app  # noqa: E402
+from portal import create_app, demo  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.forms import new_form_token  # noqa: E402
 from portal.models import Counter, Kind, Region, RegionLevel, Role, Status, Ticket  # noqa: E402
-from portal import demo  # noqa: E402
 from portal.services import regions, sla, taxonomy, tickets, users  # noqa: E402
 
 PASSWORD = "Bench-Password-1"

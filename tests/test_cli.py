@@ -227,8 +227,7 @@ def test_merchants_staff_adds_an_account_or_explains_why_not(app, runner, make_u
         db.session.remove()
 
 
-def test_campaigns_create_is_open_to_every_member_for_30_days_by_default(app, runner):
-    from portal import clock
+def test_campaigns_create_is_open_to_every_member_for_30_days_by_default(app, runner, clock):
     from portal.models import Campaign, LimitPeriod
 
     before = clock.now()

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.browser.conftest import DEMO_PASSWORD, PHONE, check_page, sign_in
+from tests.browser.conftest import DEMO_PASSWORD, PHONE, check_page, receipt_of, sign_in
 
 pytestmark = pytest.mark.browser
 PROVINCE_STAFF = "19900000001"
@@ -51,14 +51,13 @@ def test_a_refused_reply_says_why_first_and_keeps_the_text(new_context):
 
 def test_a_worker_s_withdrawal_refused_after_acceptance_says_why_first(new_context):
     worker = new_context(java_script_enabled=False).new_page()
-    worker.goto("/g/440106006")
+    worker.goto("/g/440106006")  # the place comes with the poster
     worker.get_by_label("咨询").check()
     worker.get_by_label("属于哪一类？").select_option("labour.hours")
     worker.get_by_label("发生了什么？").fill("想问一下夜班的加班费怎么算。")
     worker.get_by_label("我同意工会使用以上信息办理我的诉求。").check()
     worker.get_by_role("button", name="提交诉求").click()
-    facts = worker.locator(".receipt .facts dd")
-    number, code = facts.nth(0).inner_text().strip(), facts.nth(1).inner_text().strip()
+    number, code = receipt_of(worker)
     worker.goto("/track/")
     worker.get_by_label("工单号").fill(number)
     worker.get_by_label("查询码").fill(code)

@@ -142,10 +142,11 @@ def _register_templates(app: Flask) -> None:
         args = request.args.to_dict(flat=False) | {k: [str(v)] for k, v in changes.items()}
         return request.path + "?" + urlencode(args, doseq=True)
 
-    # Display names, and the few station rules pages show (never whole service modules): globals of the
+    # Display names, and the few station and deadline rules pages show (never whole service modules): globals of the
     # environment, so macros imported without context see them too.
     app.jinja_env.globals.update(vocabulary=vocabulary, facilities=stations.FACILITIES, weekdays=stations.WEEKDAYS,
-                                 station_open=stations.is_open, open_all_day=stations.is_all_day)
+                                 station_open=stations.is_open, open_all_day=stations.is_all_day,
+                                 deadline_flags=sla.deadline_flags, reply_days=sla.reply_days)
     app.add_template_filter(stations.codes_of, "facility_codes")
 
     @app.context_processor
@@ -159,8 +160,6 @@ def _register_templates(app: Flask) -> None:
             "nav_items": lambda: navigation.items(current_user),
             "url_with": url_with,
             "hotline": app.config["HOTLINE"],
-            "deadline_flags": sla.deadline_flags,
-            "reply_days": sla.reply_days,
         }
 
     app.add_template_filter(sla.last_day, "last_day")

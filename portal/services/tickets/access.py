@@ -60,8 +60,7 @@ def get_for_staff(ticket_id: int, user: User) -> Ticket:
 
 def get_visible_by_number(number: str, user: User) -> Ticket:
     """Another case named by its number, e.g. the one a duplicate is merged into: 404 outside the jurisdiction."""
-    ticket = db.session.scalar(select(Ticket).where(
-        Ticket.number == (number or "").strip().upper()[:codes.MAX_NUMBER], visible_to(user)))
+    ticket = db.session.scalar(select(Ticket).where(Ticket.number == codes.as_number(number), visible_to(user)))
     if ticket is None:
         raise NotFound()
     return ticket
@@ -78,7 +77,7 @@ def attachment_for_staff(ticket_id: int, attachment_id: int, user: User) -> Atta
 def find_by_code(number: str, code: str) -> Ticket:
     """The ticket with this number and query code. A wrong number and a wrong code fail alike, in
     constant time."""
-    ticket = db.session.scalar(select(Ticket).where(Ticket.number == (number or "").strip().upper()[:codes.MAX_NUMBER]))
+    ticket = db.session.scalar(select(Ticket).where(Ticket.number == codes.as_number(number)))
     if not codes.matches(ticket, code):
         raise NotFound(_l("No request matches this ticket number and query code."))
     return ticket

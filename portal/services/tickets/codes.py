@@ -53,9 +53,14 @@ def matches(ticket: Ticket | None, code: str) -> bool:
     return hmac.compare_digest(stored, code_hash(code)) and ticket is not None and bool(normalise_code(code))
 
 
+def as_number(raw: str | None) -> str:
+    """A ticket number as typed or linked: spaces around it and the case of its letters do not matter."""
+    return (raw or "").strip().upper()[:MAX_NUMBER]
+
+
 def get_by_number(number: str) -> Ticket:
     """The ticket with this number, whoever asks: callers check access (portal.services.tickets.access)."""
-    ticket = db.session.scalar(select(Ticket).where(Ticket.number == (number or "").strip().upper()[:MAX_NUMBER]))
+    ticket = db.session.scalar(select(Ticket).where(Ticket.number == as_number(number)))
     if ticket is None:
         raise NotFound()
     return ticket

@@ -19,6 +19,8 @@ from portal.services import evidence, taxonomy
 from portal.vocabulary import CATEGORY_LABELS, GROUP_LABELS
 
 YUAN = re.compile(r"\d{1,10}(\.\d{1,2})?")
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE_MESSAGE = _l("Some of the information given is not valid.")
 CSRF_EXPIRED = _l("For your safety this form had expired. Nothing you typed was lost: "
                   "please check it and send it again.")
 
@@ -29,12 +31,23 @@ class Form(FlaskForm):
             return FORM_TRANSLATIONS
 
     def validate(self, extra_validators=None) -> bool:
-        valid = super().validate(extra_validators)
+        valid = super().validate(extra_validators) & self._storable()
         if g.get("csrf_failed"):
             # The global CSRF check rejected this request; never act on it, whatever the form says.
             self.form_errors.append(str(CSRF_EXPIRED))
             return False
         return valid
+
+    def _storable(self) -> bool:
+        """Text a database can hold: a NUL byte (PostgreSQL refuses it, a 500) or a lone surrogate (not UTF-8)
+        in any field is refused beside that field, whatever the form's own validators say."""
+        ok = True
+        for field in self:
+            values = field.data if isinstance(field.data, list | tuple) else [field.data]
+            if any(isinstance(v, str) and UNSTORABLE.search(v) for v in values):
+                field.errors = [*field.errors, str(UNSTORABLE_MESSAGE)]
+                ok = False
+        return ok
 
     def show_error(self, error: DomainError, aliases: Mapping[str, str | None] | None = None, *,
                    only: Collection[str] | None = None, at: str | None = None, findings: bool = True) -> None:

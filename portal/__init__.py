@@ -15,10 +15,11 @@ from flask_babel import format_timedelta, get_locale
 from flask_login import current_user
 from sqlalchemy.exc import ArgumentError
 
-from portal import auth, cli, errors, i18n, inputs, navigation, security, vocabulary
+from portal import auth, cli, errors, i18n, navigation, security, vocabulary
 from portal.database import configure_sqlite, database_uri, engine_options
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 from portal.htmx import add_vary
+from portal.inputs import paths
 from portal.services import sla, stations
 
 BLUEPRINTS = ("pages", "accounts", "regions", "grievances", "tracking", "stations", "members", "merchants", "benefits",
@@ -58,7 +59,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     security.register(app)
     i18n.register(app)
     errors.register(app)
-    inputs.register(app)  # before the blueprints add their rules
+    paths.register(app)  # before the blueprints add their rules
     _register_blueprints(app)
     _register_templates(app)
     cli.register(app)

@@ -10,17 +10,17 @@ from flask import current_app, g
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from wtforms import HiddenField, SelectChoice
-from wtforms.validators import ValidationError
+from wtforms.validators import Length, ValidationError
 
-from portal.exceptions import DomainError
+from portal.exceptions import DomainError, InvalidInput
 from portal.i18n import FORM_TRANSLATIONS
 from portal.i18n import lazy_gettext as _l
+from portal.inputs import parse
 from portal.services import evidence, taxonomy
 from portal.vocabulary import CATEGORY_LABELS, GROUP_LABELS
 
-YUAN = re.compile(r"\d{1,10}(\.\d{1,2})?")
-UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-UNSTORABLE_MESSAGE = _l("Some of the information given is not valid.")
+YUAN = re.compile(r"[0-9]{1,10}(\.[0-9]{1,2})?")  # ASCII: \d would take ١٢ and ²
+UNDECLARED_MAX = 1000
 CSRF_EXPIRED = _l("For your safety this form had expired. Nothing you typed was lost: "
                   "please check it and send it again.")
 
@@ -39,13 +39,21 @@ class Form(FlaskForm):
         return valid
 
     def _storable(self) -> bool:
-        """Text a database can hold: a NUL byte (PostgreSQL refuses it, a 500) or a lone surrogate (not UTF-8)
-        in any field is refused beside that field, whatever the form's own validators say."""
+        """Text a database can hold, the same in every form (portal.inputs.parse.storable): NFC, so a name typed on
+        two phones compares equal; a NUL byte (PostgreSQL refuses it, a 500) or a lone surrogate (not UTF-8) in
+        any field is refused beside that field, whatever the form's own validators say; and a field that declares
+        no Length of its own (a hidden field, a date typed as text) holds at most UNDECLARED_MAX characters."""
         ok = True
         for field in self:
-            values = field.data if isinstance(field.data, list | tuple) else [field.data]
-            if any(isinstance(v, str) and UNSTORABLE.search(v) for v in values):
-                field.errors = [*field.errors, str(UNSTORABLE_MESSAGE)]
+            try:
+                if isinstance(field.data, str) and len(field.data) > UNDECLARED_MAX and not _declares_length(field):
+                    raise InvalidInput(fields={field.name: _l("Use at most %(num)d characters.", num=UNDECLARED_MAX)})
+                if isinstance(field.data, str):
+                    field.data = parse.storable(field.data, field.name)
+                elif isinstance(field.data, list | tuple):
+                    field.data = [parse.storable(v, field.name) if isinstance(v, str) else v for v in field.data]
+            except InvalidInput as error:
+                field.errors = [*field.errors, str(error.fields[field.name])]
                 ok = False
         return ok
 
@@ -72,6 +80,10 @@ class Form(FlaskForm):
             field.errors = [*field.errors, str(message)]
         elif str(message) not in self.form_errors:
             self.form_errors.append(str(message))
+
+
+def _declares_length(field) -> bool:
+    return any(isinstance(v, Length) for v in field.validators)
 
 
 def rerender_on_csrf_error(view):

@@ -190,3 +190,20 @@ def test_ticket_templates_hold_no_status_rules(folder):
     for path in (PORTAL / "templates" / folder).rglob("*.html"):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             assert not STATUS_TEST.search(line), f"{path.relative_to(PORTAL)}:{number} tests a status: {line.strip()}"
+
+
+RAW_FIELDS = {"IntegerField", "DecimalField", "FloatField", "DateField", "DateTimeField", "DateTimeLocalField",
+              "IntegerRangeField", "DecimalRangeField"}
+
+
+def test_numbers_and_dates_from_outside_are_read_by_the_input_layer():
+    """One set of parsers (portal.inputs): no form declares WTForms' own number or date fields (int() reads ² and
+    ١٢٣ and any length; strptime takes year 1), and parse.py stays free of Flask so services can use it."""
+    for name, path in modules().items():
+        if not name.startswith("portal.inputs"):
+            for module, names in imports(path):
+                if module.startswith("wtforms"):
+                    assert not RAW_FIELDS & set(names), f"{name} imports {RAW_FIELDS & set(names)}"
+    for module, _ in imports(modules()["portal.inputs.parse"]):
+        assert module.split(".")[0] not in {"flask", "werkzeug", "wtforms"}, module
+    assert imports(modules()["portal.inputs"]) == []

@@ -8,7 +8,8 @@ import re
 
 import pytest
 
-from portal.inputs import INT32_MAX, IdConverter
+from portal.inputs.parse import INT32_MAX
+from portal.inputs.paths import IdConverter
 from portal.models import Role
 from tests.conftest import login
 

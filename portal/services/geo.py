@@ -8,18 +8,20 @@ from urllib.parse import quote
 
 from geographiclib.geodesic import Geodesic
 
+from portal.exceptions import InvalidInput
+from portal.inputs import parse
+
 _KRASOVSKY_A = 6378245.0  # Krasovsky 1940 semi-major axis, as GCJ-02 defines it
 _EE = 0.00669342162296594323
 
 
 def degrees(value, limit: float) -> float | None:
     """A latitude (limit 90) or longitude (limit 180) read from a form, a file or a query string: None unless
-    it is a finite number of degrees within ±limit ("abc", "NaN", "Infinity" and 91 alike)."""
+    it is a finite number of degrees within ±limit ("abc", "NaN", "Infinity", "١٢" and 91 alike)."""
     try:
-        number = float(str(value)[:30]) if value is not None else math.nan
-    except ValueError:
+        return parse.number(None if value is None else str(value)[:60], "degrees", -limit, limit)
+    except InvalidInput:
         return None
-    return number if math.isfinite(number) and -limit <= number <= limit else None
 
 
 def in_mainland(lat: float, lng: float) -> bool:

@@ -23,6 +23,7 @@ from portal.database import command
 from portal.exceptions import InvalidInput, NotFound, NotRedeemable
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
+from portal.inputs import parse
 from portal.models import BenefitEvent, Membership, MembershipStatus, Role, User
 from portal.services import csvfile, users
 from portal.services.sla import local_date
@@ -174,12 +175,9 @@ class RosterReport:
 
 
 def _date(raw: str, name: str) -> date | None:
-    raw = (raw or "").strip()
-    if not raw:
-        return None
     try:
-        return date.fromisoformat(raw.replace("/", "-"))
-    except ValueError:
+        return parse.day(raw, name)
+    except InvalidInput:
         raise InvalidInput(_l("%(name)s is not a date like 2026-12-31", name=name)) from None
 
 
@@ -294,9 +292,10 @@ def read_card(proof: str, now: datetime) -> Membership:
     Whether the membership itself is valid is for the caller to show (is_valid)."""
     proof, digits = (proof or "").strip()[:200], re.sub(r"[\s-]", "", proof or "")[:30]
     membership_id = None
-    if digits.isdigit() and CODE_DIGITS < len(digits) <= CODE_DIGITS + 12:
+    # ASCII digits only (str.isdigit takes ² and ١٢٣, which int() then reads or refuses), and an id a column holds.
+    if re.fullmatch(r"[0-9]+", digits) and CODE_DIGITS < len(digits) <= CODE_DIGITS + 10:
         candidate, otp, step = int(digits[:-CODE_DIGITS]), digits[-CODE_DIGITS:], int(now.timestamp()) // CODE_STEP
-        if any(hmac.compare_digest(otp, _otp(candidate, s)) for s in (step, step - 1)):
+        if candidate <= parse.INT32_MAX and any(hmac.compare_digest(otp, _otp(candidate, s)) for s in (step, step - 1)):
             membership_id = candidate
     elif proof:
         try:

@@ -18,6 +18,8 @@ from sqlalchemy import select
 from portal.database import command
 from portal.exceptions import InvalidInput, NotFound
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
+from portal.inputs import parse
 from portal.models import OPEN_STATUSES, ApiChannel, Channel, Kind, RegionLevel, Ticket
 from portal.services import regions, taxonomy, tickets
 from portal.settings import setting
@@ -63,25 +65,13 @@ def service_list() -> list[dict]:
 def service(code: str) -> dict:
     category = taxonomy.CATEGORIES.get(code)
     if category is None:
-        raise NotFound("Unknown service_code.")
+        raise NotFound(_l("Unknown service_code."))
     return {"service_code": category.code, "service_name": str(CATEGORY_LABELS[code]),
             "description": str(CATEGORY_LABELS[code]), "metadata": False, "type": "realtime",
             "keywords": ",".join(category.keywords), "group": str(GROUP_LABELS[taxonomy.group_of(code).code])}
 
 
 # -------------------------------------------------------------------------------------------- requests
-
-def _number(raw: str | None, name: str) -> float | None:
-    if raw in (None, ""):
-        return None
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        raise InvalidInput(fields={name: "must be a number"}) from None
-    if not math.isfinite(value):
-        raise InvalidInput(fields={name: "must be a finite number"})
-    return value
-
 
 def nearest_district(lat: float, lng: float) -> regions.Place:
     """The district whose centre is nearest, within the configured tree (no boundaries are stored)."""
@@ -91,19 +81,43 @@ def nearest_district(lat: float, lng: float) -> regions.Place:
     return min(districts, key=lambda r: (r.lat - lat) ** 2 + ((r.lng - lng) * cos) ** 2)
 
 
+# The fields of a request and the most each may hold; everything else a channel sends is ignored, as the spec has it.
+TEXT_FIELDS = {"service_code": 20, "address_id": 12, "attribute[kind]": 20, "first_name": 32, "last_name": 32,
+               "phone": 20, "description": tickets.MAX_DESCRIPTION}
+
+
+def _texts(form: dict) -> dict[str, str]:
+    """Each known field as stored text (NFC, no NUL or lone surrogate, within its length), naming the field at
+    fault; a JSON number is taken as its text, anything else where text belongs is refused."""
+    texts = {}
+    for name, limit in TEXT_FIELDS.items():
+        value = form.get(name)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = repr(value)
+        texts[name] = parse.text(value, name, limit)
+    return texts | {"lat": _coordinate(form.get("lat"), "lat"), "long": _coordinate(form.get("long"), "long")}
+
+
+def _coordinate(value, name: str) -> str | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return repr(value)
+    return parse.text(value, name, 40) or None
+
+
 def create(channel: ApiChannel, form: dict, idempotency_key: str | None, now: datetime) -> tickets.Receipt:
     """A request from a partner channel becomes a ticket, through the same rules as the web form."""
-    lat, lng = _number(form.get("lat"), "lat"), _number(form.get("long"), "long")
-    if (lat is None) != (lng is None) or (lat is not None and not (-90 <= lat <= 90 and -180 <= lng <= 180)):
-        raise InvalidInput(fields={"lat": "lat and long must both be given, within range"})
+    form = _texts(form)
+    lat, lng = parse.number(form["lat"], "lat", -90, 90), parse.number(form["long"], "long", -180, 180)
+    if (lat is None) != (lng is None):
+        raise InvalidInput(fields={"lat": _l("Give both lat and long, or neither.")})
     place = form.get("address_id") or ""
     if not place and lat is not None:
         place = nearest_district(lat, lng).code
     if not place:
-        raise InvalidInput(fields={"address_id": "give a district or town division code, or lat and long"})
+        raise InvalidInput(fields={"address_id": _l("Give a district or town division code, or lat and long.")})
     kind = form.get("attribute[kind]") or Kind.CONSULTATION.value
     if kind not in {k.value for k in Kind}:
-        raise InvalidInput(fields={"attribute[kind]": "one of consultation, suggestion, help, appeal"})
+        raise InvalidInput(fields={"attribute[kind]": _l("One of consultation, suggestion, help, appeal.")})
     name = " ".join(p for p in (form.get("first_name", ""), form.get("last_name", "")) if p).strip()
     phone = form.get("phone") or ""
     submission = tickets.Submission(
@@ -112,11 +126,11 @@ def create(channel: ApiChannel, form: dict, idempotency_key: str | None, now: da
         contact_name=name[:64], contact_phone=phone, api_channel_id=channel.id)
     key = (idempotency_key or "").strip()
     if len(key) > 40:
-        raise InvalidInput(fields={"Idempotency-Key": "at most 40 characters"})
+        raise InvalidInput(fields={"Idempotency-Key": _l("Use at most %(num)d characters.", num=40)})
     token = f"api{channel.id}:{key}" if key else f"api{channel.id}:{secrets.token_urlsafe(18)}"
     receipt = tickets.submit(submission, token=token, now=now)
     if receipt.ticket.api_channel_id != channel.id:  # a key another channel used: never hand over its ticket
-        raise InvalidInput(fields={"Idempotency-Key": "already used"})
+        raise InvalidInput(fields={"Idempotency-Key": _l("Already used by another channel.")})
     return receipt
 
 
@@ -131,35 +145,18 @@ class Search:
     page_size: int
 
 
-def _date(raw: str | None, name: str) -> datetime | None:
-    if not raw:
-        return None
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput(fields={name: "must be an ISO 8601 date and time"}) from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _int(raw: str | None, name: str, default: int, low: int, high: int) -> int:
-    if raw in (None, ""):
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise InvalidInput(fields={name: f"must be a whole number from {low} to {high}"})
-    return int(raw)
-
-
 def parse_search(args) -> Search:
     status = args.get("status") or None
     if status not in (None, "open", "closed"):
-        raise InvalidInput(fields={"status": "open or closed"})
+        raise InvalidInput(fields={"status": _l("Open or closed.")})
     code = args.get("service_code") or None
     if code is not None and code not in taxonomy.CATEGORIES:
-        raise InvalidInput(fields={"service_code": "unknown service_code"})
+        raise InvalidInput(fields={"service_code": _l("Unknown service_code.")})
     ids = [i.strip().upper() for i in (args.get("service_request_id") or "").split(",") if i.strip()][:100]
-    return Search(ids, code, _date(args.get("start_date"), "start_date"), _date(args.get("end_date"), "end_date"),
-                  status, _int(args.get("page"), "page", 1, 1, 100_000),
-                  _int(args.get("page_size"), "page_size", 50, 1, MAX_PAGE_SIZE))
+    return Search(ids, code, parse.moment(args.get("start_date"), "start_date"),
+                  parse.moment(args.get("end_date"), "end_date"), status,
+                  parse.whole(args.get("page"), "page", 1, 100_000) or 1,
+                  parse.whole(args.get("page_size"), "page_size", 1, MAX_PAGE_SIZE) or 50)
 
 
 def search(query: Search, now: datetime) -> list[Ticket]:

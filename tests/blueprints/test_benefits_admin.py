@@ -232,7 +232,7 @@ def test_an_administrator_approves_and_rejects_sign_ups_once(app, admin, waiting
 
 @pytest.mark.parametrize(("data", "expected"), [
     ({"decision": "approve", "tag": "pilot"}, "Not a valid choice"),
-    ({"decision": "approve", "valid_until": "2027-13-40"}, "Not a valid date value"),
+    ({"decision": "approve", "valid_until": "2027-13-40"}, "Enter a date between 1900 and 2100"),
     ({"decision": "maybe"}, "Choose Approve or Reject."),
     ({}, "Choose Approve or Reject."),
 ])
@@ -282,11 +282,11 @@ def test_an_administrator_creates_campaigns_in_beijing_time(app, admin):
     ({"min_spend": "-5"}, "Enter an amount in yuan"),
     ({"min_spend": "200000"}, "Enter an amount between ¥0 and ¥100,000."),
     ({"stock": "0"}, "Number must be between 1 and 10000000."),
-    ({"stock": "many"}, "Not a valid integer value."),
+    ({"stock": "many"}, "Must be a whole number."),
     ({"per_member": "0"}, "Number must be between 1 and 100."),
     ({"ends_at": "2026-11-30T08:00"}, "The campaign must end after it starts."),
     ({"starts_at": ""}, "Enter when the campaign starts."),
-    ({"starts_at": "next week"}, "Not a valid datetime value."),
+    ({"starts_at": "next week"}, "Enter a date and time between 1900 and 2100"),
     ({"tag": "pilot"}, "Not a valid choice"),
     ({"category": "casino"}, "Not a valid choice"),
     ({"limit_period": "week"}, "Not a valid choice"),

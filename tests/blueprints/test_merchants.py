@@ -422,9 +422,9 @@ def test_a_merchant_adds_and_ends_offers(app, make_user):
     ({"kind": "fixed", "amount": "20", "min_spend": "10"}, "at least the amount off"),
     ({"min_spend": "ten"}, "Enter an amount in yuan"),
     ({"per_day": "-1"}, "between 0 and 100"),
-    ({"per_month": "abc"}, "Not a valid integer"),
+    ({"per_month": "abc"}, "Must be a whole number."),
     ({"starts_on": "2026-12-10", "ends_on": "2026-12-01"}, "cannot end before it starts"),
-    ({"ends_on": "tomorrow"}, "Not a valid date"),
+    ({"ends_on": "tomorrow"}, "Enter a date between 1900 and 2100"),
 ])
 def test_invalid_offers_are_explained_with_400_and_not_saved(app, make_user, fields, message):
     client = _staff_client(app, make_user, _merchant(app))

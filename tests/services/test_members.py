@@ -142,6 +142,14 @@ def test_the_typed_code_lasts_thirty_to_sixty_seconds(member):
         members.read_card(str(member.id + 1) + code[len(str(member.id)):], start)
 
 
+@pytest.mark.parametrize("typed", ["²²²²²²²²", "١٢٣٤٥٦٧٨", "１２３４５６７８", "99999999999123456", "2147483648123456"])
+def test_a_typed_code_of_unicode_digits_or_an_id_no_column_holds_proves_nothing(member, typed):
+    """Once a 500: str.isdigit takes ² (which int() refuses) and ١٢٣ (which it reads), and an id past 2^31 − 1
+    reached PostgreSQL's INTEGER."""
+    with pytest.raises(NotRedeemable):
+        members.read_card(typed, NOW)
+
+
 def test_a_card_of_a_roster_row_nobody_claimed_proves_nothing(ctx):
     roster(ROSTER)
     unclaimed = db.session.scalar(select(Membership).where(Membership.number == "GZ2024000002"))

@@ -8,7 +8,7 @@ Bodies are JSON objects read strictly: a field of the wrong type, out of range o
 
 from __future__ import annotations
 
-from flask import abort, current_app, g, jsonify, request, url_for
+from flask import current_app, g, jsonify, request, url_for
 
 from portal import clock
 from portal.access import merchant_key
@@ -16,6 +16,7 @@ from portal.blueprints.api.routes import bp
 from portal.exceptions import InvalidInput
 from portal.extensions import csrf, limiter
 from portal.i18n import lazy_gettext as _l
+from portal.inputs import body, parse
 from portal.models import Offer, Redemption, Voucher
 from portal.services import benefits, members, merchants
 
@@ -29,34 +30,15 @@ _till_limit = limiter.shared_limit(lambda: current_app.config["TILL_LIMIT_PER_KE
 
 
 def _body(allowed: set[str]) -> dict:
-    """The request's JSON object: 415 if it is not JSON, 400 if it is not an object or has unknown fields."""
-    if not request.is_json:
-        abort(415)
-    if (request.content_length or 0) > MAX_BODY:
-        abort(413)
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidInput(_l("Send a JSON object."))
-    if unknown := sorted(set(body) - allowed):
-        raise InvalidInput(fields=dict.fromkeys(unknown[:10], _l("Unknown field.")))
-    return body
+    """The request's JSON object, read by the input layer (415, 413 on the bytes read, 400 naming the field)."""
+    return body.json_body(MAX_BODY, allowed)
 
 
-def _whole(body: dict, name: str, low: int, high: int, required: bool = True) -> int | None:
-    value = body.get(name)
-    if value is None and not required:
-        return None
-    # bool is an int in Python, 1.0 and "100" are not whole numbers in JSON's sense: all refused.
-    if type(value) is not int or not low <= value <= high:
-        raise InvalidInput(fields={name: _l("A whole number from %(low)d to %(high)d.", low=low, high=high)})
-    return value
-
-
-def _proof(body: dict) -> str:
-    given = [name for name in ("token", "code") if body.get(name) is not None]
-    if len(given) != 1 or not isinstance(body[given[0]], str) or not 1 <= len(body[given[0]]) <= 200:
+def _proof(fields: dict) -> str:
+    given = [name for name in ("token", "code") if fields.get(name) is not None]
+    if len(given) != 1:
         raise InvalidInput(fields={"token": _l("Send the scanned card token or the typed code (one of them).")})
-    return body[given[0]]
+    return parse.field_text(fields, given[0], 200)
 
 
 def _offer(offer: Offer) -> dict:
@@ -112,9 +94,10 @@ def verify_member():
 @_till_limit
 def redeem_voucher(code: str):
     """Once: 201 with the redemption; a retry with the same Idempotency-Key gets the first answer with 200."""
-    body = _body({"bill_fen", "offer_id"})
-    sale = benefits.Sale(bill_fen=_whole(body, "bill_fen", 1, merchants.MAX_BILL_FEN), voucher_code=code,
-                         offer_id=_whole(body, "offer_id", 1, 2**31 - 1, required=False))
+    fields = _body({"bill_fen", "offer_id"})
+    sale = benefits.Sale(bill_fen=parse.field_whole(fields, "bill_fen", 1, merchants.MAX_BILL_FEN),
+                         voucher_code=parse.text(code, "code", 40),
+                         offer_id=parse.field_whole(fields, "offer_id", 1, parse.INT32_MAX, required=False))
     result = benefits.redeem(g.merchant, sale, clock.now(), channel="till", key=request.headers.get("Idempotency-Key"))
     if result.created:
         return _answer(result.redemption, 201)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
-    DateField,
-    DateTimeLocalField,
     HiddenField,
-    IntegerField,
     SelectChoice,
     SelectField,
     StringField,
@@ -20,9 +17,9 @@ from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Numbe
 from portal.exceptions import DomainError, InvalidInput, NotFound
 from portal.forms import Form, yuan_to_fen
 from portal.i18n import lazy_gettext as _l
+from portal.inputs.fields import BeijingMomentField, DayField, WholeField
 from portal.models import LimitPeriod, MerchantCategory
 from portal.services import benefits, members, merchants
-from portal.services.sla import SHANGHAI
 from portal.vocabulary import LIMIT_PERIOD_LABELS, MERCHANT_CATEGORY_LABELS, OCCUPATION_LABELS
 
 # 200,000 rows (members.ROSTER_MAX_ROWS) of about 125 bytes each, with room to spare; below the app's
@@ -52,7 +49,7 @@ class DecideForm(Form):
 
     decision = HiddenField(validators=[AnyOf(["approve", "reject"], message=_l("Choose Approve or Reject."))])
     tag = SelectField(_l("Occupation"), choices=OCCUPATION_CHOICES, default="other")
-    valid_until = DateField(_l("Valid until"), validators=[Optional()])
+    valid_until = DayField(_l("Valid until"), validators=[Optional()])
     union_name = StringField(_l("Union"), validators=[Length(max=100)])
 
     def __init__(self, *args, row: int, **kwargs):
@@ -73,12 +70,6 @@ class DecideForm(Form):
 
 EVERYONE = SelectChoice("", _l("Every member"))
 ANYWHERE = SelectChoice("", _l("Any partner merchant"))
-WHEN = "%Y-%m-%dT%H:%M"
-
-
-def _beijing(moment: datetime | None) -> datetime | None:
-    """A datetime-local input's value, read as Beijing time, as aware UTC."""
-    return moment.replace(tzinfo=SHANGHAI).astimezone(UTC) if moment is not None else None
 
 
 class CampaignForm(Form):
@@ -90,19 +81,19 @@ class CampaignForm(Form):
     tag = SelectField(_l("Who may claim"), choices=[EVERYONE, *OCCUPATION_CHOICES], validators=[Optional()])
     category = SelectField(_l("Where vouchers can be used"), validators=[Optional()], choices=[
         ANYWHERE, *(SelectChoice(c.value, label) for c, label in MERCHANT_CATEGORY_LABELS.items())])
-    merchant_id = IntegerField(_l("Only at this merchant (id, optional)"),
+    merchant_id = WholeField(_l("Only at this merchant (id, optional)"),
                                validators=[Optional(), NumberRange(min=1, max=2**31 - 1)])
-    stock = IntegerField(_l("Vouchers in all"), validators=[InputRequired(_l("Enter how many vouchers there are.")),
+    stock = WholeField(_l("Vouchers in all"), validators=[InputRequired(_l("Enter how many vouchers there are.")),
                                                              NumberRange(min=1, max=10_000_000)])
-    per_member = IntegerField(_l("Vouchers per member"), default=1, validators=[
+    per_member = WholeField(_l("Vouchers per member"), default=1, validators=[
         InputRequired(_l("Enter how many vouchers a member may claim.")), NumberRange(min=1, max=100)])
     limit_period = SelectField(_l("The limit per member holds"), default=LimitPeriod.CAMPAIGN.value,
                                choices=[SelectChoice(p.value, label) for p, label in LIMIT_PERIOD_LABELS.items()])
-    starts_at = DateTimeLocalField(_l("Starts (Beijing time)"), format=WHEN,
+    starts_at = BeijingMomentField(_l("Starts (Beijing time)"),
                                    validators=[InputRequired(_l("Enter when the campaign starts."))])
-    ends_at = DateTimeLocalField(_l("Ends (Beijing time)"), format=WHEN,
+    ends_at = BeijingMomentField(_l("Ends (Beijing time)"),
                                  validators=[InputRequired(_l("Enter when the campaign ends."))])
-    voucher_days = IntegerField(_l("Each voucher is valid for (days; 0: until the campaign ends)"), default=0,
+    voucher_days = WholeField(_l("Each voucher is valid for (days; 0: until the campaign ends)"), default=0,
                                 validators=[Optional(), NumberRange(min=0, max=366)])
     budget = StringField(_l("Budget (yuan, optional: the whole stock)"), validators=[Length(max=20)])
 
@@ -130,8 +121,8 @@ class CampaignForm(Form):
             min_spend_fen=yuan_to_fen(self.min_spend.data, "min_spend") or 0, tag=self.tag.data or None,
             category=MerchantCategory(self.category.data) if self.category.data else None,
             merchant_id=self.merchant_id.data, stock=self.stock.data, per_member=self.per_member.data,
-            limit_period=LimitPeriod(self.limit_period.data), starts_at=_beijing(self.starts_at.data),
-            ends_at=_beijing(self.ends_at.data), voucher_days=self.voucher_days.data or 0,
+            limit_period=LimitPeriod(self.limit_period.data), starts_at=self.starts_at.data,
+            ends_at=self.ends_at.data, voucher_days=self.voucher_days.data or 0,
             budget_fen=yuan_to_fen(self.budget.data, "budget"))
 
     def show(self, error: DomainError) -> None:

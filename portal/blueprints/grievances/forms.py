@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 
 from wtforms import (
     BooleanField,
@@ -21,6 +20,7 @@ from wtforms.validators import DataRequired, InputRequired, Length
 from portal.exceptions import InvalidInput
 from portal.forms import OneTimeForm, category_choices, read_form_token, read_uploads, yuan_to_fen
 from portal.i18n import lazy_gettext as _l
+from portal.inputs import parse
 from portal.models import Channel, Kind
 from portal.services import evidence, tickets
 from portal.vocabulary import KIND_LABELS
@@ -52,21 +52,17 @@ class GrievanceForm(OneTimeForm):
 
     def submission(self, place_code: str | None, member_id: int | None) -> tickets.Submission:
         """Raise ValueError(field name) for numbers that cannot be read; the service checks the rest."""
-        workers = (self.workers_affected.data or "").strip()
-        if workers and not workers.isdigit():
-            raise ValueError("workers_affected")
         try:
-            lat = float(self.lat.data) if self.lat.data else None
-            lng = float(self.lng.data) if self.lng.data else None
-        except ValueError:
-            raise ValueError("location") from None
-        if any(v is not None and not math.isfinite(v) for v in (lat, lng)):
-            raise ValueError("location")
+            workers = parse.whole(self.workers_affected.data, "workers_affected", 1, 100_000)
+            lat = parse.number(self.lat.data, "location", -90, 90)
+            lng = parse.number(self.lng.data, "location", -180, 180)
+        except InvalidInput as error:
+            raise ValueError(next(iter(error.fields))) from None
         return tickets.Submission(
             kind=Kind(self.kind.data), category=self.category.data, description=self.description.data or "",
             place_code=place_code or "", channel=Channel.QR if self.via.data else Channel.WEB,
             employer=self.employer.data or "", amount_owed_fen=self.amount_fen(),
-            workers_affected=int(workers) if workers else None, lat=lat, lng=lng,
+            workers_affected=workers, lat=lat, lng=lng,
             anonymous=bool(self.anonymous.data), contact_name=self.contact_name.data or "",
             contact_phone=self.contact_phone.data or "", member_id=member_id)
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from wtforms import (
-    DateField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -17,12 +15,13 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 from portal.exceptions import DomainError, InvalidInput
 from portal.forms import Form, OneTimeForm, yuan_to_fen
 from portal.i18n import lazy_gettext as _l
+from portal.inputs.fields import DayField, WholeField
 from portal.models import MerchantCategory, OfferKind, Voucher
 from portal.services import benefits, geo, merchants
 from portal.vocabulary import MERCHANT_CATEGORY_LABELS, OFFER_KIND_LABELS
 from portal.widgets.whereabouts import Origin, WhereaboutsForm, centre_of
 
-ID = Regexp(r"\d{1,10}\Z", message=_l("Choose one of the options shown."))
+ID = Regexp(r"[0-9]{1,9}\Z", message=_l("Choose one of the options shown."))
 MONEY = _l("Enter an amount in yuan, for example 35 or 35.50.")
 REUSED = _l("This page was already used for another redemption. Read the member's card again for a new one.")
 
@@ -112,16 +111,16 @@ class OfferForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(_l("Enter a title.")), Length(max=100)])
     kind = RadioField(_l("Kind of discount"), default=OfferKind.PERCENT.value,
                       choices=[SelectChoice(k.value, label) for k, label in OFFER_KIND_LABELS.items()])
-    percent_off = IntegerField(_l("Percent off"), validators=[Optional(), NumberRange(min=1, max=90)])
+    percent_off = WholeField(_l("Percent off"), validators=[Optional(), NumberRange(min=1, max=90)])
     max_saving = StringField(_l("At most (yuan, optional)"), validators=[Length(max=20)])
     amount = StringField(_l("Amount off (yuan)"), validators=[Length(max=20)])
     min_spend = StringField(_l("Minimum spend (yuan, optional)"), validators=[Length(max=20)])
-    per_day = IntegerField(_l("Uses per member per day (0: no limit)"), default=0,
+    per_day = WholeField(_l("Uses per member per day (0: no limit)"), default=0,
                            validators=[Optional(), NumberRange(min=0, max=100)])
-    per_month = IntegerField(_l("Uses per member per month (0: no limit)"), default=0,
+    per_month = WholeField(_l("Uses per member per month (0: no limit)"), default=0,
                              validators=[Optional(), NumberRange(min=0, max=100)])
-    starts_on = DateField(_l("First day (optional: today)"), validators=[Optional()])
-    ends_on = DateField(_l("Last day (optional)"), validators=[Optional()])
+    starts_on = DayField(_l("First day (optional: today)"), validators=[Optional()])
+    ends_on = DayField(_l("Last day (optional)"), validators=[Optional()])
     terms = TextAreaField(_l("Terms (optional)"), validators=[Length(max=1000)])
 
     def validate_max_saving(self, field) -> None:

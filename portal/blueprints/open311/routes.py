@@ -9,9 +9,11 @@ from flask import Blueprint, g, jsonify, request, url_for
 from portal import clock
 from portal.access import channel_key, public
 from portal.extensions import csrf, limiter
+from portal.inputs import body
 from portal.services import open311
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
+MAX_BODY = 64 * 1024  # bytes: a request is a few fields and a description, never a file
 
 
 def _reader():
@@ -42,15 +44,24 @@ def service(code: str):
     return jsonify(open311.service(code))
 
 
+@bp.before_request
+def _limit_body():
+    """Before the channel key is looked for in the form: at most MAX_BODY bytes are read, chunked or not."""
+    body.limit_body(MAX_BODY)
+
+
+def _fields() -> dict:
+    """Form-encoded as the spec has it, or a JSON object."""
+    return body.json_body(MAX_BODY) if request.is_json else request.form.to_dict()
+
+
 @bp.post("/requests.json")
 @csrf.exempt
 @channel_key
 @limiter.limit("300 per minute", key_func=lambda: f"open311:{g.api_channel.id}")
 def create_request():
     """Form-encoded as the spec has it, or JSON; an Idempotency-Key header makes a retry return the first."""
-    fields = request.form.to_dict() or (request.get_json(silent=True) or {})
-    receipt = open311.create(g.api_channel, {k: str(v) for k, v in fields.items()},
-                             request.headers.get("Idempotency-Key"), clock.now())
+    receipt = open311.create(g.api_channel, _fields(), request.headers.get("Idempotency-Key"), clock.now())
     body = [{"service_request_id": receipt.ticket.number, "service_notice": None, "account_id": None,
              "query_code": receipt.query_code}]
     return jsonify(body), 201 if receipt.created else 200

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask_babel import get_locale
 from markupsafe import Markup
-from wtforms import BooleanField, IntegerField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from portal.forms import Form, OneTimeForm, category_choices, yuan_to_fen
 from portal.i18n import lazy_gettext as _l
+from portal.inputs.fields import WholeField
 from portal.models import Channel, Kind, Status
 from portal.services import ledger, taxonomy, tickets
 from portal.vocabulary import (
@@ -52,7 +53,7 @@ class InboxFilters(Form):
                         validators=[Optional()])
     overdue = BooleanField(_l("Overdue only"))
     q = StringField(_l("Search"), validators=[Length(max=100)])
-    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=100_000)])
+    page = WholeField(validators=[Optional(), NumberRange(min=1, max=100_000)])
 
     def query(self) -> tickets.InboxQuery:
         """Invalid choices are ignored rather than refused: a filter link must never break the inbox."""
@@ -67,7 +68,7 @@ class InboxFilters(Form):
 class ActionForm(Form):
     note = TextAreaField(_l("Text"), validators=[Length(max=tickets.MAX_NOTE)])
     target = SelectField(_l("Pass to"), choices=[], validate_choice=False)
-    days = IntegerField(_l("Working days in all"), validators=[Optional(), NumberRange(min=1, max=30)])
+    days = WholeField(_l("Working days in all"), validators=[Optional(), NumberRange(min=1, max=30)])
     approve = RadioField(_l("Decision"), choices=[SelectChoice("yes", _l("Approve")), SelectChoice("no", _l("Refuse"))],
                          validators=[Optional()])
     rating = RadioField(_l("What the worker said"), choices=[SelectChoice(r.value, label)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    DateTimeLocalField,
     HiddenField,
     SelectChoice,
     SelectMultipleField,
@@ -19,8 +18,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from portal.exceptions import InvalidInput
 from portal.forms import Form
 from portal.i18n import lazy_gettext as _l
+from portal.inputs.fields import BeijingMomentField
 from portal.services import geo, geocode, station_files, stations
-from portal.services.sla import SHANGHAI
 from portal.vocabulary import FACILITY_LABELS, WEEKDAY_LABELS
 from portal.widgets.whereabouts import Origin, WhereaboutsForm, centre_of
 
@@ -84,7 +83,7 @@ class HoursForm(Form):
 
 
 class ClosureForm(Form):
-    until = DateTimeLocalField(_l("Closed until"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    until = BeijingMomentField(_l("Closed until"), validators=[Optional()])
     reason = StringField(_l("Why"), validators=[Length(max=200)])
     reopen = HiddenField()
 
@@ -92,7 +91,7 @@ class ClosureForm(Form):
         """The moment typed, read as Beijing time; none when reopening."""
         if self.reopen.data == "yes" or self.until.data is None:
             return None
-        return self.until.data.replace(tzinfo=SHANGHAI).astimezone(UTC)
+        return self.until.data
 
 
 class ImportForm(Form):

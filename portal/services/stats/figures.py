@@ -18,6 +18,7 @@ from sqlalchemy import and_, case, func, or_, select
 from portal.exceptions import InvalidInput
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
+from portal.inputs import parse
 from portal.models import Channel, Kind, Rating, StatCell
 from portal.services import regions, sla, taxonomy
 from portal.vocabulary import ALL_REQUESTS, CATEGORY_LABELS, GROUP_LABELS, KIND_LABELS
@@ -49,8 +50,8 @@ def period(name: str, first: str, last: str, now: datetime) -> Period:
     if name != "range":
         raise InvalidInput(fields={"period": _l("Choose today, this month or a range of dates.")})
     try:
-        start, end = date.fromisoformat(first or ""), date.fromisoformat(last or "")
-    except ValueError:
+        start, end = parse.day(first, "first", required=True), parse.day(last, "last", required=True)
+    except InvalidInput:
         raise InvalidInput(fields={"first": _l("Enter both dates, for example 2026-11-01.")}) from None
     if end < start:
         raise InvalidInput(fields={"last": _l("The last day must not be before the first.")})

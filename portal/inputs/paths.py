@@ -1,16 +1,14 @@
-"""The input layer: how values from outside are read, at the edge, knowing the limits of where they go.
-
-Started with path integers (issue 13 goes on with query, form and JSON values): every `<int:…>` in a URL is an
-id of an INTEGER column, so it must be ASCII digits and at most 2^31 − 1. Werkzeug's own converter matches `\\d`,
-which takes Unicode digits (superscript ², Arabic-Indic ١٢٣) that `int()` then reads, and any length, which
-PostgreSQL refuses beyond its INTEGER ("integer out of range", a 500). Beyond the range a URL names nothing: 404.
+"""Path integers: every `<int:…>` in a URL is an id of an INTEGER column, so it must be ASCII digits and at most
+2^31 − 1. Werkzeug's own converter matches `\\d`, which takes Unicode digits (superscript ², Arabic-Indic ١٢٣)
+that `int()` then reads, and any length, which PostgreSQL refuses beyond its INTEGER ("integer out of range", a
+500). Beyond the range a URL names nothing: 404.
 """
 
 from __future__ import annotations
 
 from werkzeug.routing import IntegerConverter
 
-INT32_MAX = 2**31 - 1  # SQLAlchemy's Integer: PostgreSQL INTEGER, SQLite's integer read back the same
+from portal.inputs.parse import INT32_MAX
 
 
 class IdConverter(IntegerConverter):

@@ -46,6 +46,12 @@ LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
 SUBMIT_LIMIT_PER_ADDRESS = "20 per hour"  # grievances accepted from one address; a workplace may share one
 LOOKUP_LIMIT_PER_ADDRESS = "20 per hour"  # failed ticket look-ups per address
 TILL_LIMIT_PER_KEY = "600 per minute"  # terminal API requests per merchant key: one till cannot starve the others
+# The second factor (staff and administrators always; others who enrol): wrong codes allowed per account (the
+# sign-in code step and the password-and-code checks before a sensitive change share it) and per address; and how
+# long the code step waits after the password was accepted (seconds) before the password must be given again.
+SECOND_FACTOR_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
+SECOND_FACTOR_LIMIT_PER_ADDRESS = "20 per 10 minutes"
+SECOND_FACTOR_PENDING_SECONDS = 300
 # How long a grievance form may stay open before it must be reloaded (seconds).
 FORM_TOKEN_MAX_AGE = 24 * 3600
 

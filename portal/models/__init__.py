@@ -35,7 +35,7 @@ from portal.models.ticket import (
     TicketCount,
     TicketEvent,
 )
-from portal.models.user import LoginSession, Role, User
+from portal.models.user import LoginSession, RecoveryCode, Role, SecondFactorChange, SecondFactorEvent, User
 
 __all__ = [
     "CLOSED_STATUSES",
@@ -60,10 +60,13 @@ __all__ = [
     "Offer",
     "OfferKind",
     "Rating",
+    "RecoveryCode",
     "Redemption",
     "Region",
     "RegionLevel",
     "Role",
+    "SecondFactorChange",
+    "SecondFactorEvent",
     "StatCell",
     "Station",
     "StationChange",

@@ -1,11 +1,11 @@
-"""Accounts and their server-side login sessions."""
+"""Accounts, their server-side login sessions and their second factor."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -37,6 +37,11 @@ class User(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The second factor (RFC 6238): the base32 secret the authenticator app holds, never shown again after
+    # enrolment; the last 30-second step accepted, so a code seen once is refused for the rest of its window.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    totp_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     region: Mapped[Region | None] = relationship()
 
@@ -77,3 +82,40 @@ class LoginSession(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class RecoveryCode(db.Model):
+    """One of the ten single-use codes that stand in for a lost authenticator; only its hash is kept."""
+
+    __tablename__ = "recovery_code"
+    __table_args__ = (UniqueConstraint("user_id", "code_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SecondFactorChange(StrEnum):
+    ENROLLED = "enrolled"
+    CODES_RENEWED = "codes_renewed"
+    TURNED_OFF = "turned_off"
+    RESET = "reset"  # by an administrator: the account enrols again at its next sign-in
+
+
+class SecondFactorEvent(db.Model):
+    """Append-only record of every change to an account's second factor: whose, what, who did it, when."""
+
+    __tablename__ = "second_factor_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    change: Mapped[SecondFactorChange] = mapped_column(
+        Enum(SecondFactorChange, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    actor: Mapped[User] = relationship(foreign_keys=[actor_id])

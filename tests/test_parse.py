@@ -228,3 +228,12 @@ def test_the_till_refuses_hostile_json_with_400(client, make_merchant, body):
                                                                          "X-API-Key": key})
     assert response.status_code == 400, response.json
     assert response.json["error"]["status"] == 400
+
+
+@pytest.mark.parametrize(("query", "field"), [("lat=%D9%A2%D9%A3&lng=113.2", "lat"), ("lat=23.1&lng=1e400", "lng"),
+                                              ("lat=23.1&lng=113.2&limit=%C2%B2", "limit"),
+                                              ("lat=23.1&lng=113.2&radius_m=NaN", "radius_m")])
+def test_the_stations_api_reads_its_query_through_the_same_parsers(client, query, field):
+    response = client.get(f"/api/v1/stations/nearby?{query}")
+    assert response.status_code == 400
+    assert list(response.json["error"]["fields"]) == [field]

@@ -1,11 +1,11 @@
-"""Query parameters of the JSON API, read strictly: every problem is named per field in one 400 answer."""
+"""Query parameters of the JSON API, read strictly by portal.inputs.parse: every problem is named per field in one
+400 answer."""
 
 from __future__ import annotations
 
-import math
-
 from portal.exceptions import InvalidInput
 from portal.i18n import lazy_gettext as _l
+from portal.inputs import parse
 from portal.services import stations
 
 
@@ -16,28 +16,19 @@ class Params:
         self.args, self.errors = args, {}
 
     def number(self, name: str, low: float, high: float, default: float | None = None) -> float | None:
-        raw = (self.args.get(name) or "").strip()
-        if not raw:
-            if default is None:
-                self.errors[name] = _l("Required.")
-            return default
-        try:
-            value = float(raw[:40])
-        except ValueError:
-            value = math.nan
-        if not math.isfinite(value):  # "abc", "NaN", "Infinity" alike
-            self.errors[name] = _l("Must be a number.")
-            return default
-        if not low <= value <= high:
-            self.errors[name] = _l("Must be between %(low)s and %(high)s.", low=f"{low:g}", high=f"{high:g}")
-            return default
-        return value
+        value = self._read(parse.number, name, low, high, required=default is None)
+        return default if value is None else value
 
     def whole(self, name: str, low: int, high: int, default: int) -> int:
-        value = self.number(name, low, high, default)
-        if value is not None and value != int(value):
-            self.errors[name] = _l("Must be a whole number.")
-        return int(value) if value is not None else default
+        value = self._read(parse.whole, name, low, high)
+        return default if value is None else value
+
+    def _read(self, parser, name: str, *args, **kwargs):
+        try:
+            return parser(self.args.get(name), name, *args, **kwargs)
+        except InvalidInput as error:
+            self.errors |= error.fields
+            return None
 
     def flag(self, name: str) -> bool:
         raw = (self.args.get(name) or "").strip().lower()

@@ -56,8 +56,8 @@ database: translations development
 run: export PORTAL_ENVIRONMENT ?= development
 run: database
 	@echo "Serving http://127.0.0.1:$(PORT)  (Ctrl-C stops)"
-	exec $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --preload --no-control-socket \
-	  --access-logfile - wsgi:app
+	exec $(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --preload \
+	  --no-control-socket --access-logfile - wsgi:app
 
 dev: export PORTAL_ENVIRONMENT ?= development
 dev: database

@@ -10,6 +10,15 @@ ENVIRONMENT = "production"
 # None → SQLite at instance/portal.sqlite3. A postgresql:// URL selects PostgreSQL through psycopg 3.
 DATABASE_URL = None
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# Faults. A write waits this long (seconds) for the database's write lock (SQLite's busy timeout for a command,
+# PostgreSQL's lock_timeout), then the request answers 503 with Retry-After: RETRY_AFTER_S seconds, and the form
+# comes back filled in. Both timeouts stay below gunicorn's (gunicorn.conf.py; a test checks it), so one stuck
+# writer cannot hold a worker until gunicorn kills it. PostgreSQL only: connecting gives up after
+# DB_CONNECT_TIMEOUT_S (at least 2), and a statement of a web request after DB_STATEMENT_TIMEOUT_S.
+DB_LOCK_TIMEOUT_S = 3
+DB_CONNECT_TIMEOUT_S = 2
+DB_STATEMENT_TIMEOUT_S = 20
+RETRY_AFTER_S = 10
 
 # Required in production (e.g. PORTAL_TRUSTED_HOSTS='["portal.example.cn"]'); a request for any other
 # Host is answered 400. Development defaults to the loopback names.

@@ -13,7 +13,9 @@ from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from portal.exceptions import DomainError
+from portal.exceptions import DatabaseUnavailable, DomainError
+from portal.extensions import db
+from portal.forms import CSRF_EXPIRED, refuse_forms
 from portal.i18n import lazy_gettext as _l
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,8 @@ MESSAGES = {
 
 
 CSRF_MESSAGE = _l("The page had expired for your safety. Please go back, reload the page and try again.")
+UNAVAILABLE_FORM_MESSAGE = _l("Your request was not recorded: the service is busy for a moment. Everything you typed "
+                              "is still here: please send it again in a minute.")
 
 
 def wants_json() -> bool:
@@ -78,15 +82,57 @@ def register(app: Flask) -> None:
                  error.description)
         view = app.view_functions.get(request.endpoint)
         if getattr(view, "rerender_on_csrf_error", False) and not wants_json():
-            g.csrf_failed = True  # portal.forms.Form then refuses to validate
+            refuse_forms(CSRF_EXPIRED)  # portal.forms.Form then refuses to validate
             try:
                 response = make_response(app.ensure_sync(view)(**(request.view_args or {})))
             except (HTTPException, DomainError):
                 # The view refused anyway (e.g. a ticket that is not this browser's): the CSRF answer stands.
                 return error_response(400, CSRF_MESSAGE)
+            except DatabaseUnavailable as fault:
+                return _unavailable_page(fault)
             response.status_code = 400
             return response
         return error_response(400, CSRF_MESSAGE)
+
+    def _unavailable_page(fault: DatabaseUnavailable):
+        db.session.rollback()
+        return _retry_after(error_response(fault.status, fault.message))
+
+    def _retry_after(response):
+        g.retry_after = str(int(app.config["RETRY_AFTER_S"]))
+        response.headers["Retry-After"] = g.retry_after
+        return response
+
+    def _keep_retry_after(response):
+        """Flask-Limiter rewrites Retry-After on a limited route to its window's reset (up to an hour away): a 503
+        keeps the fault's own. Registered first, so it runs after every other after_request function."""
+        if g.get("retry_after") is not None:
+            response.headers["Retry-After"] = g.retry_after
+        return response
+
+    app.after_request_funcs.setdefault(None, []).insert(0, _keep_retry_after)
+
+    @app.errorhandler(DatabaseUnavailable)
+    def _unavailable(fault: DatabaseUnavailable):
+        """503 with Retry-After. Nothing was written (the transaction is rolled back); a form view marked
+        @rerender_on_csrf_error runs again with its forms refusing, so the worker gets the form back filled in,
+        with its one-time token, and sends it again safely. The plain page when that cannot be drawn either."""
+        db.session.rollback()
+        log.warning("database unavailable request_id=%s endpoint=%s reason=%s", g.get("request_id"),
+                    request.endpoint, fault.reason)
+        view = app.view_functions.get(request.endpoint)
+        if request.method == "POST" and getattr(view, "rerender_on_csrf_error", False) and not wants_json():
+            refuse_forms(UNAVAILABLE_FORM_MESSAGE)
+            try:
+                response = make_response(app.ensure_sync(view)(**(request.view_args or {})))
+            except Exception:  # noqa: BLE001 — the database is down for reads too, or the view refused: the page
+                db.session.rollback()
+                log.info("form not redrawn request_id=%s", g.get("request_id"), exc_info=True)
+            else:
+                if not 300 <= response.status_code < 400:
+                    response.status_code = fault.status
+                    return _retry_after(response)
+        return _unavailable_page(fault)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):

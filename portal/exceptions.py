@@ -59,3 +59,22 @@ class NotRedeemable(DomainError):
 
     status = 422
     message = _l("This cannot be used here.")
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot take the request now: its write lock stayed busy past the bound, the disk is full, or
+    PostgreSQL is restarting or refuses connections. Raised by portal.database for the driver's error; nothing was
+    written (the transaction is rolled back), so the same request can be sent again.
+
+    Not a DomainError: a fault is no refusal of the request, so a view that shows a service's refusal on its form
+    (`except DomainError`) lets it pass to the one handler, which answers 503 with Retry-After and gives the form
+    back filled in."""
+
+    status = 503
+    message = _l("The service is busy for a moment, and your request was not recorded. Nothing is lost: "
+                 "please send it again in a minute.")
+    fields: dict[str, str] = {}
+
+    def __init__(self, reason: str = ""):
+        super().__init__(reason or "database unavailable")
+        self.reason = reason  # for the log: the driver's words, never shown to the user

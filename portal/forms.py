@@ -32,9 +32,12 @@ class Form(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators) & self._storable()
-        if g.get("csrf_failed"):
-            # The global CSRF check rejected this request; never act on it, whatever the form says.
-            self.form_errors.append(str(CSRF_EXPIRED))
+        refusal = g.get("form_refusal")
+        if refusal is not None:
+            # The request was refused before the view ran (an expired CSRF token) or failed under it (the database
+            # could not take it): never act on it, whatever the form says; say why above the form.
+            if str(refusal) not in self.form_errors:
+                self.form_errors.append(str(refusal))
             return False
         return valid
 
@@ -91,6 +94,13 @@ def rerender_on_csrf_error(view):
     the worker gets the form back with everything typed (and a fresh token) instead of a bare 400 page."""
     view.rerender_on_csrf_error = True
     return view
+
+
+def refuse_forms(message) -> None:
+    """Every form of this request refuses to validate and shows `message` above itself. portal.errors sets it before
+    running a marked view again (an expired CSRF token, the database unavailable), so the view draws its form
+    filled in and acts on nothing; a OneTimeForm keeps the token it was sent, so sending it again is safe."""
+    g.form_refusal = message
 
 
 def read_uploads(field) -> list[evidence.Upload]:

@@ -103,6 +103,24 @@ def _create_member(phone: str, password: str, name: str, number: str, region_cod
     click.echo(f"membership {membership.number} {membership.name}: {membership.status.value}{waiting}")
 
 
+@users_cli.command("reset-2fa")
+@click.argument("phone")
+@click.option("--by", "by_phone", required=True, metavar="ADMIN_PHONE",
+              help="The mobile number of the administrator doing the reset; recorded with it.")
+def reset_second_factor_command(phone: str, by_phone: str) -> None:
+    """Remove the second factor of the account PHONE (a lost phone): its sessions end and it sets up a new one at
+    its next sign-in (staff and administrators must). Recorded with who did it and when."""
+    try:
+        admin = users.find_user(users.normalise_phone(by_phone))
+        if admin is None or admin.role is not Role.ADMIN or not admin.active:
+            raise click.ClickException(f"--by {by_phone}: no active administrator has this mobile number.")
+        user = users.reset_second_factor(phone, admin, clock.now())
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"second factor of user {user.id} ({user.role.value} {user.phone}) reset by user {admin.id}; "
+               "its sessions are ended, and it sets up a new one at its next sign-in")
+
+
 @demo_cli.command("load")
 def load_command() -> None:
     """Fill an empty database with demo regions and accounts, and print the demo logins."""
@@ -116,6 +134,7 @@ def load_command() -> None:
     for account, created in result.accounts:
         state = "created" if created else "exists"
         click.echo(f"  {account.role.value:<16} {account.phone}  {account.name}  [{state}]")
+    _echo_demo_second_factors(result)
     if result.tickets_created:
         click.echo(f"tickets: {result.tickets_created} created, in every state of the workflow")
     if result.stations_created:
@@ -128,6 +147,20 @@ def load_command() -> None:
     if result.sample:
         number, code = result.sample
         click.echo(f"Track a demo request at /track/ with ticket number {number} and query code {code}")
+
+
+def _echo_demo_second_factors(result: demo.DemoResult) -> None:
+    """The demo staff's authenticator secrets (development only, like the demo itself), to add to an app or to
+    compute a code with pyotp."""
+    click.echo("Second factor of the demo staff and administrator (add the key or the otpauth:// URI to an "
+               "authenticator app, or print a code with: .venv/bin/python -c \"import pyotp; "
+               "print(pyotp.TOTP('KEY').now())\"):")
+    for account, secret, uri in result.second_factors:
+        if secret is None:
+            click.echo(f"  {account.phone}  has set up its own authenticator (reset it: flask users reset-2fa "
+                       f"{account.phone} --by {demo.ADMIN_PHONE})")
+        else:
+            click.echo(f"  {account.phone}  key {secret}  {uri}")
 
 
 @tickets_cli.command("sweep")

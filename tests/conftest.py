@@ -7,6 +7,7 @@ temporary SQLite file is used.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -17,14 +18,16 @@ from types import SimpleNamespace
 
 import flask_migrate
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
+import portal.clock
 from portal import create_app
+from portal.exceptions import InvalidInput
 from portal.extensions import db, limiter
-from portal.models import Campaign, Membership, Role
-from portal.services import regions
+from portal.models import Campaign, Membership, Role, User
+from portal.services import regions, twofactor, users
 from tests import factories
-from tests.factories import NOW, PASSWORD  # noqa: F401 — shared from here too
+from tests.factories import NOW, PASSWORD, TOTP_SECRET  # noqa: F401 — shared from here too
 
 KEEP_TABLES = {"region", "alembic_version"}
 
@@ -176,9 +179,9 @@ def make_user(app, clock):
     """An account through the service (tests/factories.py: user), numbered so each call gets a new phone."""
 
     def make(role: Role | str = Role.MEMBER, region: str | None = None, password: str = PASSWORD,
-             phone: str | None = None, name: str = "测试用户"):
+             phone: str | None = None, name: str = "测试用户", second_factor: bool | None = None):
         def build():
-            user = factories.user(role, region, password, phone, name, now=clock.now())
+            user = factories.user(role, region, password, phone, name, now=clock.now(), second_factor=second_factor)
             return SimpleNamespace(id=user.id, phone=user.phone, role=user.role, region_code=user.region_code)
 
         return _made(app, build)
@@ -278,8 +281,35 @@ def grievance_form(client, path: str = "/grievances/", **overrides) -> dict:
 
 
 def login(client, phone: str, password: str = PASSWORD, **extra):
+    """Sign in with the password and, when the portal asks for it next (staff, administrators and anyone who
+    enrolled), the second factor: a code of TOTP_SECRET (the builders' key). The last answer: 303 once signed in."""
     token = csrf_token(client, "/login")
-    return client.post("/login", data={"phone": phone, "password": password, "csrf_token": token, **extra})
+    response = client.post("/login", data={"phone": phone, "password": password, "csrf_token": token, **extra})
+    if response.status_code == 303 and response.headers["Location"] == "/login/code":
+        response = pass_second_factor(client, phone)
+    return response
+
+
+def pass_second_factor(client, phone: str, secret: str = TOTP_SECRET):
+    """The code step of a sign-in whose password was accepted, with a code the account has not used yet."""
+    token = csrf_token(client, "/login/code")
+    return client.post("/login/code", data={"code": unused_code(client.application, phone, secret),
+                                            "csrf_token": token})
+
+
+def unused_code(app, phone: str, secret: str = TOTP_SECRET) -> str:
+    """A code of `secret` at the application's time that the account may still use: each step is accepted once,
+    and one step either side of now, so three sign-ins fit in one moment of the frozen clock."""
+    with contextlib.suppress(InvalidInput):  # a malformed number never got this far
+        phone = users.normalise_phone(phone)
+    with app.app_context():
+        last = db.session.scalar(select(User.totp_last_step).where(User.phone == phone))
+        db.session.remove()
+    now = portal.clock.now()
+    step = max(twofactor.step_at(now) - twofactor.WINDOW, (last if last is not None else -1) + 1)
+    assert step <= twofactor.step_at(now) + twofactor.WINDOW, (
+        f"{phone} has used every code of this moment; advance the clock 30 s (clock.advance(seconds=30))")
+    return twofactor.code_at(secret, datetime.fromtimestamp(step * twofactor.STEP_SECONDS, UTC))
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from itertools import count
 from PIL import Image
 from sqlalchemy import select
 
+from portal.database import begin_write
 from portal.extensions import db
 from portal.models import (
     Campaign,
@@ -33,10 +34,13 @@ from portal.models import (
     User,
     Voucher,
 )
-from portal.services import benefits, members, merchants, sla, station_files, stations, tickets, users
+from portal.services import benefits, members, merchants, sla, station_files, stations, tickets, twofactor, users
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # a Friday, 10:00 in Shanghai
 PASSWORD = "Correct-Horse-9"
+# The authenticator key of every staff and administrator account the builders make (they must have a second
+# factor); the sign-in helpers compute its codes (tests/conftest.py login, tests/live.py Client.login).
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 ALL_WEEK = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 ROSTER_HEADER = "number,name,union,occupation,member_since,valid_until\n"
 
@@ -56,13 +60,31 @@ def _next(series: str, start: int = 0) -> int:
 # ------------------------------------------------------------------------------------------- accounts
 
 def user(role: Role | str = Role.MEMBER, region: str | None = None, password: str = PASSWORD,
-         phone: str | None = None, name: str = "测试用户", now: datetime = NOW) -> User:
+         phone: str | None = None, name: str = "测试用户", now: datetime = NOW,
+         second_factor: bool | None = None) -> User:
     """An account through the service; phones are numbered (13800000000, 13800000001 …); staff act for the
-    province unless given a region."""
+    province unless given a region. Staff and administrators come with a second factor (TOTP_SECRET), as they
+    must to sign in; `second_factor` says otherwise (False: one still to enrol; True: a member's, say)."""
     if region is None and Role(role) is Role.STAFF:
         region = "44"
-    return users.create_user(phone=phone or f"1380000{_next('user'):04d}", password=password, role=role,
+    made = users.create_user(phone=phone or f"1380000{_next('user'):04d}", password=password, role=role,
                              region_code=region, name=name, now=now)
+    if second_factor if second_factor is not None else made.role in twofactor.REQUIRED_ROLES:
+        enrol(made, now=now)
+    return made
+
+
+def enrol(account: User, secret: str = TOTP_SECRET, now: datetime = NOW) -> list[str]:
+    """Give `account` the authenticator key `secret`, as if set up and confirmed at `now`; its ten recovery codes."""
+    begin_write()
+    codes = twofactor.install(account, secret, None, now)
+    db.session.commit()
+    return codes
+
+
+def totp(now: datetime = NOW, steps: int = 0, secret: str = TOTP_SECRET) -> str:
+    """The code an authenticator app holding `secret` shows `steps` 30-second steps after `now`."""
+    return twofactor.code_at(secret, now + timedelta(seconds=twofactor.STEP_SECONDS * steps))
 
 
 # ------------------------------------------------------------------------------------------- stations

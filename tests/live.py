@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.factories import PASSWORD
+from portal.services import twofactor
+from tests.factories import PASSWORD, TOTP_SECRET
 
 REPO = Path(__file__).resolve().parents[1]
 STARTUP_TIMEOUT_S = 30
@@ -129,10 +130,17 @@ class Client:
         assert status == 200, (path, status)
         return json.loads(CSRF.search(html).group(1))["X-CSRFToken"]
 
-    def login(self, phone: str) -> None:
-        status, _, _ = self.send("POST", "/login", form={"phone": phone, "password": PASSWORD,
-                                                          "csrf_token": self.csrf("/login")})
+    def login(self, phone: str, secret: str = TOTP_SECRET) -> None:
+        """The password, then (staff, administrators, anyone enrolled) a code of `secret` at the server's time."""
+        status, headers, _ = self.send("POST", "/login", form={"phone": phone, "password": PASSWORD,
+                                                                "csrf_token": self.csrf("/login")})
         assert status == 303, status
+        if headers.get("Location") == "/login/code":
+            status, headers, html = self.send("GET", "/login/code")
+            code = twofactor.code_at(secret, parsedate_to_datetime(headers["Date"]))
+            token = json.loads(CSRF.search(html).group(1))["X-CSRFToken"]
+            status, _, _ = self.send("POST", "/login/code", form={"code": code, "csrf_token": token})
+            assert status == 303, status
 
 
 def at_once(count: int, run) -> list:

@@ -15,6 +15,17 @@ EXPECTED = {
     "accounts.login": PUBLIC,
     "accounts.logout": SIGNED_IN,
     "accounts.profile": SIGNED_IN,
+    # The second step of a sign-in: answers only for the half-done sign-in this browser holds (else "sign in again").
+    "accounts.second_step": PUBLIC,
+    "accounts.first_enrolment": PUBLIC,
+    # An account's own sign-in settings; each change asks for the password (and a current code) again.
+    "accounts.second_factor": SIGNED_IN,
+    "accounts.enrol": SIGNED_IN,
+    "accounts.new_recovery_codes": SIGNED_IN,
+    "accounts.turn_off": SIGNED_IN,
+    "accounts.change_password": SIGNED_IN,
+    "accounts.change_phone": SIGNED_IN,
+    "accounts.resets": frozenset({Role.ADMIN}),
     "regions.picker": PUBLIC,
     "grievances.index": PUBLIC,
     "grievances.suggest": PUBLIC,

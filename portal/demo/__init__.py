@@ -44,6 +44,7 @@ from portal.services import (
     stations,
     supervision,
     tickets,
+    twofactor,
     users,
 )
 from portal.services.sla import SHANGHAI, local_date
@@ -72,6 +73,18 @@ ACCOUNTS = [
     DemoAccount(Role.STATION_MANAGER, "19900000201", "演示·驿站站长 陈姐", "440106006"),
     DemoAccount(Role.MERCHANT, "19900000301", "演示·合作商户收银员", "440106"),
 ]
+ADMIN_PHONE = next(a.phone for a in ACCOUNTS if a.role is Role.ADMIN)
+
+# The second factor of the demo staff and administrator: fixed authenticator keys, published like the password
+# (demo data is refused in production), so anyone trying the demo can add them to an app or compute a code:
+# .venv/bin/python -c "import pyotp; print(pyotp.TOTP('VTS2TQDWMA5CXD4JOHHOT3ZFNCKTPTET').now())"
+DEMO_SECOND_FACTORS = {
+    "19900000001": "VTS2TQDWMA5CXD4JOHHOT3ZFNCKTPTET",
+    "19900000002": "CNUYOWGISA76CHBANB3QS3TXH2LFJJAS",
+    "19900000003": "2BGQWATTZIGOKN2FRTHSTWJTF3WEFKIV",
+    "19900000004": "YRBQD2FNJAF45XFGEGPDS2FJTX3355KO",
+    "19900000009": "S7EPZ2DYVNGBTV3ZQNHKL5KQIIGVTZ5Q",
+}
 
 
 @dataclass(frozen=True)
@@ -82,6 +95,8 @@ class DemoResult:
     sample: tuple[str, str] | None = None  # (ticket number, query code) to try tracking with
     stations_created: int = 0
     benefits: BenefitsDemo | None = None  # None: the benefits were loaded before
+    # (account, its demo key or None when it has set up its own authenticator since, otpauth:// URI or "")
+    second_factors: tuple[tuple[DemoAccount, str | None, str], ...] = ()
 
 
 # Fictional requests, each taken through the real workflow (tickets.take) to a different state. Steps name the
@@ -510,6 +525,25 @@ def load(now: datetime, provinces: list[str]) -> DemoResult:
             users.create_user(phone=account.phone, password=DEMO_PASSWORD, role=account.role, now=now,
                               region_code=account.region_code, name=account.name)
         accounts.append((account, not exists))
+    second_factors = _enrol_staff(now)
     count, sample = _load_tickets(now)
     supervision.sweep(now)
-    return DemoResult(created_regions, accounts, count, sample, _load_stations(now), _load_benefits(now))
+    return DemoResult(created_regions, accounts, count, sample, _load_stations(now), _load_benefits(now),
+                      second_factors)
+
+
+def _enrol_staff(now: datetime) -> tuple[tuple[DemoAccount, str | None, str], ...]:
+    """The demo staff and administrator get their published authenticator keys, unless they have one already
+    (an account set up anew on someone's phone keeps it; one an administrator reset gets the demo key again)."""
+    begin_write()
+    shown = []
+    for account in ACCOUNTS:
+        if account.phone not in DEMO_SECOND_FACTORS:
+            continue
+        user, secret = users.find_user(account.phone), DEMO_SECOND_FACTORS[account.phone]
+        if not twofactor.enrolled(user):
+            twofactor.install(user, secret, None, now)
+        ours = user.totp_secret == secret
+        shown.append((account, secret if ours else None, twofactor.provisioning_uri(user, secret) if ours else ""))
+    db.session.commit()
+    return tuple(shown)

@@ -1,6 +1,8 @@
 """The command-line tools, run as an operator would."""
 
+import json
 import os
+import re
 import runpy
 import secrets
 import subprocess
@@ -379,3 +381,49 @@ def test_make_records_the_development_checkout_once_and_never_changes_it(tmp_pat
         config.write_text(own)
         again = subprocess.run(make, cwd=tmp_path, capture_output=True, text=True, check=True, timeout=60)
         assert config.read_text() == own and "does not say" in again.stdout
+
+
+def test_users_reset_2fa_removes_a_second_factor_and_records_who_did_it(app, runner, make_user, clock):
+    from portal.models import SecondFactorChange, SecondFactorEvent
+    from portal.services import twofactor
+
+    admin, staff, member = make_user("admin"), make_user("staff"), make_user("member")
+    refused = runner.invoke(args=["users", "reset-2fa", staff.phone, "--by", member.phone])
+    assert refused.exit_code == 1 and "administrator" in refused.output
+    unknown = runner.invoke(args=["users", "reset-2fa", "13999999999", "--by", admin.phone])
+    assert unknown.exit_code == 1 and "Traceback" not in unknown.output
+    clock.advance(minutes=5)
+    result = runner.invoke(args=["users", "reset-2fa", staff.phone, "--by", admin.phone])
+    assert result.exit_code == 0, result.output
+    assert f"second factor of user {staff.id}" in result.output and f"reset by user {admin.id}" in result.output
+    with app.app_context():
+        event = db.session.query(SecondFactorEvent).filter_by(change=SecondFactorChange.RESET).one()
+        assert (event.user_id, event.actor_id, event.at) == (staff.id, admin.id, clock.now())
+        assert not twofactor.enrolled(db.session.get(User, staff.id))
+        db.session.remove()
+    again = runner.invoke(args=["users", "reset-2fa", staff.phone, "--by", admin.phone])
+    assert again.exit_code == 1 and "没有可重置的第二重验证" in again.output
+    assert runner.invoke(args=["users", "reset-2fa", "--help"]).exit_code == 0
+
+
+def test_demo_load_prints_the_staff_s_authenticator_keys_and_they_work(app, runner, clock):
+    import pyotp
+
+    from portal.demo import DEMO_SECOND_FACTORS
+    from tests.conftest import login
+
+    result = runner.invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    for phone, secret in DEMO_SECOND_FACTORS.items():
+        assert f"{phone}  key {secret}  otpauth://totp/" in result.output
+    assert "19900000101  key" not in result.output  # members choose for themselves
+    client = app.test_client()
+    token = re.search(r"hx-headers='([^']+)'", client.get("/login").get_data(as_text=True)).group(1)
+    response = client.post("/login", data={"phone": "19900000003", "password": "Demo-Portal-2026",
+                                           "csrf_token": json.loads(token)["X-CSRFToken"]})
+    assert response.headers["Location"] == "/login/code"
+    code_page = client.get("/login/code").get_data(as_text=True)
+    csrf = json.loads(re.search(r"hx-headers='([^']+)'", code_page).group(1))["X-CSRFToken"]
+    code = pyotp.TOTP(DEMO_SECOND_FACTORS["19900000003"]).at(clock.now())
+    assert client.post("/login/code", data={"code": code, "csrf_token": csrf}).headers["Location"] == "/staff/"
+    assert login(app.test_client(), "19900000101", "Demo-Portal-2026").status_code == 303  # the member: no code

@@ -45,6 +45,7 @@ RECOVERY_LENGTH = 10  # Crockford base32: 50 bits each, single-use, behind the r
 RECOVERY_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 TOTP_CODE = re.compile(rf"\d{{{DIGITS}}}")
 
+ENTER_CODE = _l("Enter the 6 digits your authenticator app shows now, or one of your recovery codes.")
 WRONG_CODE = _l("This code is not right. Enter the 6 digits your authenticator app shows now.")
 CODE_USED = _l("This code has already been used. Wait for the next code in your authenticator app.")
 RECOVERY_REFUSED = _l("This recovery code is wrong or has already been used.")
@@ -122,6 +123,8 @@ def consume(user: User, code: str | None, now: datetime) -> Method:
     try:
         if not enrolled(user):
             raise _refused(NOT_ENROLLED, "not enrolled", user.id)
+        if not text:
+            raise _refused(ENTER_CODE, "no code", user.id)
         if TOTP_CODE.fullmatch(text):
             step = matching_step(user.totp_secret, text, now)
             if step is None:

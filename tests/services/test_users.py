@@ -4,10 +4,11 @@ import pytest
 from sqlalchemy import select
 
 from portal import passwords
-from portal.exceptions import AuthenticationFailed, InvalidInput
+from portal.exceptions import AuthenticationFailed, Conflict, InvalidInput, PermissionDenied
 from portal.extensions import db
-from portal.models import LoginSession, Role, User
-from portal.services import users
+from portal.models import LoginSession, Role, SecondFactorChange, SecondFactorEvent, User
+from portal.services import twofactor, users
+from tests import factories
 from tests.conftest import NOW, PASSWORD
 
 
@@ -142,3 +143,98 @@ def test_only_a_hash_of_the_token_is_stored(ctx, make_user):
     token = users.start_session(_user(make_user().id), NOW)
     stored = db.session.scalar(select(LoginSession.token_hash))
     assert token not in stored and len(stored) == 64
+
+
+# ------------------------------------------------------------- changes that ask for the password (and a code)
+
+def _totp(steps: int = 0) -> str:
+    return factories.totp(NOW, steps)
+
+
+def test_a_new_password_needs_the_old_one_and_a_code_and_ends_the_other_sessions(ctx, make_user):
+    user = make_user(Role.STAFF)
+    here, elsewhere = (users.start_session(_user(user.id), NOW) for _ in range(2))
+    with pytest.raises(AuthenticationFailed) as wrong:
+        users.change_password(user.id, password="not-it", code=_totp(), new_password="Another-Horse-7", now=NOW)
+    assert wrong.value.fields == {"password": users.WRONG_PASSWORD}
+    with pytest.raises(AuthenticationFailed) as no_code:
+        users.change_password(user.id, password=PASSWORD, code="", new_password="Another-Horse-7", now=NOW)
+    assert set(no_code.value.fields) == {"code"}
+    with pytest.raises(InvalidInput) as weak:
+        users.change_password(user.id, password=PASSWORD, code=_totp(), new_password="password123", now=NOW)
+    assert set(weak.value.fields) == {"new_password"}
+    assert _user(user.id).totp_last_step is None  # no refusal spent the code
+    users.change_password(user.id, password=PASSWORD, code=_totp(), new_password="Another-Horse-7", now=NOW,
+                          keep=here)
+    assert users.authenticate(user.phone, "Another-Horse-7", NOW).id == user.id
+    assert users.resume_session(here, NOW) is not None and users.resume_session(elsewhere, NOW) is None
+    with pytest.raises(AuthenticationFailed):  # the code was spent
+        users.change_password(user.id, password="Another-Horse-7", code=_totp(), new_password="Third-Horse-5",
+                              now=NOW)
+
+
+def test_without_a_second_factor_the_password_alone_is_asked(ctx, make_user):
+    user = make_user(Role.MEMBER)
+    users.change_password(user.id, password=PASSWORD, code=None, new_password="Another-Horse-7", now=NOW)
+    assert users.authenticate(user.phone, "Another-Horse-7", NOW).id == user.id
+
+
+def test_a_new_phone_number_is_checked_and_needs_the_password_and_a_code(ctx, make_user):
+    user, other = make_user(Role.STAFF), make_user(Role.MEMBER)
+    for taken in (other.phone, user.phone):
+        with pytest.raises(InvalidInput) as refused:
+            users.change_phone(user.id, password=PASSWORD, code=_totp(), new_phone=taken, now=NOW)
+        assert set(refused.value.fields) == {"new_phone"}
+    with pytest.raises(InvalidInput):
+        users.change_phone(user.id, password=PASSWORD, code=_totp(), new_phone="12345", now=NOW)
+    with pytest.raises(AuthenticationFailed):
+        users.change_phone(user.id, password=PASSWORD, code=_totp(2), new_phone="139 1111 2222", now=NOW)
+    assert _user(user.id).phone == user.phone
+    users.change_phone(user.id, password=PASSWORD, code=_totp(), new_phone="139 1111 2222", now=NOW)
+    assert _user(user.id).phone == "13911112222"
+    assert users.authenticate("13911112222", PASSWORD, NOW).id == user.id
+
+
+def test_setting_up_anew_needs_the_current_code_and_retires_the_old_secret(ctx, make_user):
+    user = make_user(Role.STAFF)
+    old_codes_session = users.start_session(_user(user.id), NOW)
+    nonce = twofactor.new_nonce()
+    new_secret = twofactor.candidate_secret(user.id, nonce)
+    new_code = factories.totp(NOW, secret=new_secret)
+    with pytest.raises(AuthenticationFailed) as no_current:
+        users.enrol_second_factor(user.id, password=PASSWORD, code=None, nonce=nonce, new_code=new_code, now=NOW)
+    assert set(no_current.value.fields) == {"code"}
+    with pytest.raises(AuthenticationFailed) as wrong_new:
+        users.enrol_second_factor(user.id, password=PASSWORD, code=_totp(), nonce=nonce, new_code=_totp(), now=NOW)
+    assert set(wrong_new.value.fields) == {"new_code"}
+    assert _user(user.id).totp_last_step is None  # the refusal spent nothing
+    codes = users.enrol_second_factor(user.id, password=PASSWORD, code=_totp(), nonce=nonce, new_code=new_code,
+                                      now=NOW)
+    assert len(codes) == 10 and _user(user.id).totp_secret == new_secret
+    assert users.resume_session(old_codes_session, NOW) is None  # every other session ends
+    with pytest.raises(AuthenticationFailed):
+        users.second_step(user.id, _totp(1), NOW)  # the old app's codes no longer work
+    assert users.second_step(user.id, factories.totp(NOW, 1, secret=new_secret), NOW) is twofactor.Method.TOTP
+
+
+def test_members_may_turn_the_second_factor_off_staff_may_not(ctx, make_user):
+    member, staff = make_user(Role.MEMBER, second_factor=True), make_user(Role.STAFF)
+    with pytest.raises(PermissionDenied):
+        users.turn_off_second_factor(staff.id, password=PASSWORD, code=_totp(), now=NOW)
+    users.turn_off_second_factor(member.id, password=PASSWORD, code=_totp(), now=NOW)
+    assert _user(member.id).totp_secret is None and twofactor.recovery_codes_left(member.id) == 0
+    with pytest.raises(Conflict):
+        users.turn_off_second_factor(member.id, password=PASSWORD, code=None, now=NOW)
+    changes = db.session.scalars(select(SecondFactorEvent.change).where(SecondFactorEvent.user_id == member.id))
+    assert list(changes) == [SecondFactorChange.ENROLLED, SecondFactorChange.TURNED_OFF]
+
+
+def test_new_recovery_codes_need_the_password_and_a_code(ctx, make_user):
+    user = make_user(Role.ADMIN)
+    with pytest.raises(AuthenticationFailed):
+        users.renew_recovery_codes(user.id, password=PASSWORD, code="WRONG-CODE1", now=NOW)
+    codes = users.renew_recovery_codes(user.id, password=PASSWORD, code=_totp(), now=NOW)
+    assert len(codes) == 10 and twofactor.recovery_codes_left(user.id) == 10
+    assert users.second_step(user.id, codes[0], NOW) is twofactor.Method.RECOVERY
+    with pytest.raises(Conflict):
+        users.renew_recovery_codes(make_user(Role.MEMBER).id, password=PASSWORD, code=None, now=NOW)

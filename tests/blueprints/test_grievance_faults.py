@@ -13,10 +13,10 @@ import threading
 import time
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from portal.extensions import db
-from portal.models import Counter, Ticket
+from portal.models import Channel, Counter, Ticket
 from portal.services import tickets
 from tests.conftest import grievance_form
 from tests.factories import NOW, wages
@@ -94,4 +94,31 @@ def test_twenty_simultaneous_posts_of_one_form_make_one_ticket(app, client):
     assert len(numbers) == 1 and None not in numbers, json.dumps(answers)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Ticket)) == 1
+        db.session.remove()
+
+
+def test_a_poster_form_sent_while_the_database_is_busy_comes_back_as_the_poster_form(app, client, monkeypatch):
+    """The fault's re-render runs the view with its own arguments: the form opened from a QR poster comes back with
+    its place and its action, and the resend is recorded once, from the poster."""
+    monkeypatch.setitem(app.config, "DB_LOCK_TIMEOUT_S", 0.3)
+    data = grievance_form(client, "/g/440106006", description="扫码填写的")
+    with app.app_context():
+        engine = db.engine
+    holder = engine.connect().execution_options(sqlite_begin="IMMEDIATE")  # its own connection, as another process
+    holder.begin()
+    if engine.dialect.name != "sqlite":
+        holder.execute(text("LOCK TABLE ticket IN EXCLUSIVE MODE"))
+    try:
+        response = client.post("/g/440106006", data=data)
+    finally:
+        holder.rollback()
+        holder.close()
+    html = response.get_data(as_text=True)
+    assert response.status_code == 503 and response.headers["Retry-After"] == str(app.config["RETRY_AFTER_S"])
+    assert 'action="/g/440106006"' in html and '<option value="440106006" selected>石牌街道</option>' in html
+    assert "扫码填写的</textarea>" in html and "您的请求没有被记录" in html
+    assert client.post("/g/440106006", data=data).status_code == 200
+    assert client.post("/g/440106006", data=data).status_code == 200
+    with app.app_context():
+        assert db.session.scalars(select(Ticket.channel)).all() == [Channel.QR]
         db.session.remove()

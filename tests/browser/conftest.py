@@ -265,6 +265,12 @@ def next_code(phone: str) -> str:
     return pyotp.TOTP(SECOND_FACTORS[phone]).at(step * STEP_SECONDS)
 
 
+def set_up_anew(phone: str, secret: str) -> None:
+    """A journey gave the account a new authenticator key: later sign-ins use it (its steps count afresh)."""
+    SECOND_FACTORS[phone] = secret
+    _last_step.pop(phone, None)
+
+
 def enter_code(page: Page, phone: str) -> None:
     page.get_by_label("验证码").fill(next_code(phone))
     with page.expect_navigation():

@@ -2,7 +2,7 @@
 on the command line win). Only what the portal's fault handling depends on lives here.
 
 A request that waits for the database gives up before gunicorn would kill its worker: a write waits at most
-DB_LOCK_TIMEOUT_S (3 s) for the lock, a PostgreSQL statement of a web request at most DB_STATEMENT_TIMEOUT_S (20 s),
+DB_LOCK_TIMEOUT_S (5 s) for the lock, a PostgreSQL statement of a web request at most DB_STATEMENT_TIMEOUT_S (20 s),
 then answers 503 with Retry-After. tests/test_faults.py checks those settings stay below `timeout`.
 """
 

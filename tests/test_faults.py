@@ -39,7 +39,7 @@ TICKET = re.compile(r"44-\d{8}-\d{4}")
 TOKEN = re.compile(r'id="token" name="token" type="hidden" value="([^"]+)"')
 NOT_RECORDED = {"zh": "您的请求没有被记录", "en": "Your request was not recorded"}
 PAGE_NOT_RECORDED = {"zh": "这次请求没有被记录", "en": "your request was not recorded"}
-LOCK_S = 0.5  # the bound the tests give a write; the default (3 s) is checked against gunicorn's timeout below
+LOCK_S = 0.5  # the bound these tests give a write; the default's is checked against gunicorn's timeout
 
 
 def count(app, model=Ticket) -> int:
@@ -342,7 +342,7 @@ def _assert_bounded_waits(app) -> None:
         assert db.session.scalar(text("SHOW statement_timeout")) == "20s"
         assert db.session.scalar(text("SHOW lock_timeout")) == "0"
         begin_write()
-        assert db.session.scalar(text("SHOW lock_timeout")) == "3s"
+        assert db.session.scalar(text("SHOW lock_timeout")) == "5s"
         db.session.rollback()
         db.session.remove()
 

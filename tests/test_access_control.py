@@ -72,6 +72,8 @@ EXPECTED = {
     "api.station": PUBLIC,
     "api.all_stations": PUBLIC,
     "api.public_stats": PUBLIC,  # aggregate figures only, counts below 5 masked
+    "api.openapi": PUBLIC,  # the API's OpenAPI document, for partners
+    "api.docs": PUBLIC,  # the same document as a readable page
     "members.index": PUBLIC,
     "members.signup": PUBLIC,
     # A member's own card, wallet and campaigns; a member account without a membership sees why not.

@@ -13,6 +13,7 @@ from portal.exceptions import Conflict, NotRedeemable, PermissionDenied
 from portal.extensions import db
 from portal.models import Campaign, Membership, OfferKind, Redemption, User, Voucher, VoucherStatus
 from portal.services import benefits, members, merchants
+from tests.api.conftest import conforms
 from tests.factories import NOW
 
 API = "/api/v1"
@@ -23,7 +24,7 @@ def call(client, path: str, key: str | None, body=None, method: str = "POST", **
     headers.setdefault("Accept-Language", "en")
     if key is not None:
         headers["X-API-Key"] = key
-    return client.open(f"{API}{path}", method=method, json=body, headers=headers)
+    return conforms(client.open(f"{API}{path}", method=method, json=body, headers=headers))
 
 
 def redeem(client, key, code, body=None, **headers):
@@ -57,8 +58,8 @@ def shop(make_merchant, make_member, make_campaign, issue):
 def test_a_missing_or_unknown_key_is_401_and_changes_nothing(app, client, shop, headers):
     _, _, _, codes = shop
     before = snapshot(app)
-    response = client.post(f"{API}/vouchers/{codes[0]}/redeem", json={"bill_fen": 3000},
-                           headers={**headers, "Accept-Language": "en"})
+    response = conforms(client.post(f"{API}/vouchers/{codes[0]}/redeem", json={"bill_fen": 3000},
+                                    headers={**headers, "Accept-Language": "en"}))
     assert response.status_code == 401
     error = response.json["error"]
     assert error["status"] == 401 and "key" in error["message"] and error["request_id"]
@@ -68,8 +69,8 @@ def test_a_missing_or_unknown_key_is_401_and_changes_nothing(app, client, shop, 
 
 def test_the_key_may_come_as_a_bearer_token(client, shop):
     merchant, _, _, codes = shop
-    response = client.post(f"{API}/vouchers/{codes[0]}/redeem", json={"bill_fen": 3000},
-                           headers={"Authorization": f"Bearer {merchant.key}"})
+    response = conforms(client.post(f"{API}/vouchers/{codes[0]}/redeem", json={"bill_fen": 3000},
+                                    headers={"Authorization": f"Bearer {merchant.key}"}))
     assert response.status_code == 201
 
 
@@ -174,10 +175,10 @@ def test_verify_refuses_malformed_bodies_with_400(client, shop, body):
 
 def test_verify_needs_a_json_body(client, shop):
     merchant, _, _, _ = shop
-    form = client.post(f"{API}/members/verify", data={"token": "x"}, headers={"X-API-Key": merchant.key})
+    form = conforms(client.post(f"{API}/members/verify", data={"token": "x"}, headers={"X-API-Key": merchant.key}))
     assert form.status_code == 415 and "JSON" in form.json["error"]["message"]
-    broken = client.post(f"{API}/members/verify", data="{token:", content_type="application/json",
-                         headers={"X-API-Key": merchant.key})
+    broken = conforms(client.post(f"{API}/members/verify", data="{token:", content_type="application/json",
+                                  headers={"X-API-Key": merchant.key}))
     assert broken.status_code == 400
     huge = call(client, "/members/verify", merchant.key, {"token": "x" * 10_000})
     assert huge.status_code == 413
@@ -302,9 +303,9 @@ def test_unknown_or_bad_fields_are_400(app, client, shop, body, field):
 def test_redeem_needs_a_json_object(app, client, shop):
     merchant, _, _, codes = shop
     url, headers = f"{API}/vouchers/{codes[0]}/redeem", {"X-API-Key": merchant.key}
-    assert client.post(url, data={"bill_fen": "3000"}, headers=headers).status_code == 415
-    assert client.post(url, data="3000", content_type="application/json", headers=headers).status_code == 400
-    assert client.post(url, data="[", content_type="application/json", headers=headers).status_code == 400
+    assert conforms(client.post(url, data={"bill_fen": "3000"}, headers=headers)).status_code == 415
+    assert conforms(client.post(url, data="3000", content_type="application/json", headers=headers)).status_code == 400
+    assert conforms(client.post(url, data="[", content_type="application/json", headers=headers)).status_code == 400
 
 
 def test_the_largest_bill_is_accepted(client, shop):

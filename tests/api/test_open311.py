@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import ApiChannel, Channel, Ticket
 from portal.services import open311
+from tests.api.conftest import conforms
 from tests.conftest import NOW
 
 BASE = "/open311/v2"
@@ -28,7 +29,7 @@ def post(client, key, **fields):
             "attribute[kind]": "appeal"} | fields
     if key is not None:
         data["api_key"] = key
-    return client.post(f"{BASE}/requests.json", data=data)
+    return conforms(client.post(f"{BASE}/requests.json", data=data))
 
 
 def tickets_count(app) -> int:
@@ -39,13 +40,13 @@ def tickets_count(app) -> int:
 
 
 def test_discovery_and_services(client):
-    assert client.get(f"{BASE}/discovery.json").json["endpoints"][0]["url"].endswith("/open311/v2/")
-    services = client.get(f"{BASE}/services.json").json
+    assert conforms(client.get(f"{BASE}/discovery.json")).json["endpoints"][0]["url"].endswith("/open311/v2/")
+    services = conforms(client.get(f"{BASE}/services.json")).json
     codes = {s["service_code"] for s in services}
     assert {"labour.wages", "security.injury", "support.psychological"} <= codes
-    one = client.get(f"{BASE}/services/labour.wages.json", headers={"Accept-Language": "zh-CN"}).json
+    one = conforms(client.get(f"{BASE}/services/labour.wages.json", headers={"Accept-Language": "zh-CN"})).json
     assert one["service_name"] == "追索劳动报酬（欠薪）" and one["metadata"] is False and one["type"] == "realtime"
-    missing = client.get(f"{BASE}/services/nope.json")
+    missing = conforms(client.get(f"{BASE}/services/nope.json"))
     assert missing.status_code == 404 and missing.json[0]["code"] == 404
 
 
@@ -77,7 +78,7 @@ def test_a_channel_submits_and_gets_a_number_and_a_query_code(app, client, keys)
 
 def test_json_bodies_and_coordinates_work_too(app, client, keys):
     body = {"service_code": "security.injury", "description": "摔伤", "lat": 23.1273, "long": 113.3561}
-    response = client.post(f"{BASE}/requests.json", headers={"X-API-Key": keys["hotline"]}, json=body)
+    response = conforms(client.post(f"{BASE}/requests.json", headers={"X-API-Key": keys["hotline"]}, json=body))
     assert response.status_code == 201
     with app.app_context():
         assert db.session.scalar(select(Ticket.place_code)) == "440106"  # nearest district centre: 天河区
@@ -103,17 +104,17 @@ def test_bad_requests_get_a_400_in_the_specs_error_form_and_store_nothing(app, c
 
 def test_an_idempotency_key_makes_retries_return_the_first_request(app, client, keys):
     headers = {"Idempotency-Key": "order-42"}
-    first = client.post(f"{BASE}/requests.json", headers=headers,
-                        data={"api_key": keys["hotline"], "service_code": "labour.wages", "description": "欠薪",
-                              "address_id": "440106"})
-    again = client.post(f"{BASE}/requests.json", headers=headers,
-                        data={"api_key": keys["hotline"], "service_code": "labour.wages", "description": "欠薪",
-                              "address_id": "440106"})
+    first = conforms(client.post(f"{BASE}/requests.json", headers=headers,
+                                 data={"api_key": keys["hotline"], "service_code": "labour.wages",
+                                       "description": "欠薪", "address_id": "440106"}))
+    again = conforms(client.post(f"{BASE}/requests.json", headers=headers,
+                                 data={"api_key": keys["hotline"], "service_code": "labour.wages",
+                                       "description": "欠薪", "address_id": "440106"}))
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json == again.json
-    other = client.post(f"{BASE}/requests.json", headers=headers,
-                        data={"api_key": keys["mini-program"], "service_code": "labour.wages",
-                              "description": "欠薪", "address_id": "440106"})
+    other = conforms(client.post(f"{BASE}/requests.json", headers=headers,
+                                 data={"api_key": keys["mini-program"], "service_code": "labour.wages",
+                                       "description": "欠薪", "address_id": "440106"}))
     assert other.status_code == 201 and other.json[0]["service_request_id"] != first.json[0]["service_request_id"]
 
 
@@ -123,9 +124,9 @@ def test_ten_simultaneous_retries_make_one_request(app, keys):
     def send():
         client = app.test_client()
         barrier.wait(timeout=30)
-        response = client.post(f"{BASE}/requests.json", headers={"Idempotency-Key": "same"},
-                               data={"api_key": keys["hotline"], "service_code": "labour.wages",
-                                     "description": "欠薪", "address_id": "440106"})
+        response = conforms(client.post(f"{BASE}/requests.json", headers={"Idempotency-Key": "same"},
+                                        data={"api_key": keys["hotline"], "service_code": "labour.wages",
+                                              "description": "欠薪", "address_id": "440106"}))
         numbers.append((response.status_code, response.json[0]["service_request_id"]))
 
     threads = [threading.Thread(target=send) for _ in range(10)]
@@ -141,9 +142,10 @@ def test_ten_simultaneous_retries_make_one_request(app, keys):
 def test_only_the_submitting_channel_reads_the_details(app, client, keys):
     number = post(client, keys["mini-program"], lat="23.12", long="113.35", phone="13800000000").json[0][
         "service_request_id"]
-    public = client.get(f"{BASE}/requests/{number}.json").json[0]
-    other = client.get(f"{BASE}/requests/{number}.json", headers={"X-API-Key": keys["hotline"]}).json[0]
-    owner = client.get(f"{BASE}/requests/{number}.json", query_string={"api_key": keys["mini-program"]}).json[0]
+    public = conforms(client.get(f"{BASE}/requests/{number}.json")).json[0]
+    other = conforms(client.get(f"{BASE}/requests/{number}.json", headers={"X-API-Key": keys["hotline"]})).json[0]
+    owner = conforms(client.get(f"{BASE}/requests/{number}.json",
+                                query_string={"api_key": keys["mini-program"]})).json[0]
     for view in (public, other):
         assert view["description"] is None and view["lat"] is None and view["long"] is None
         assert view["address_id"] == "440106" and view["address"] == "广东省 广州市 天河区"
@@ -152,27 +154,28 @@ def test_only_the_submitting_channel_reads_the_details(app, client, keys):
     assert owner["lat"] == 23.12
     assert public["status"] == "open" and public["agency_responsible"] == "广东省总工会"
     assert public["expected_datetime"].endswith("Z") and public["requested_datetime"].endswith("Z")
-    assert client.get(f"{BASE}/requests/44-20000101-0001.json").status_code == 404
+    assert conforms(client.get(f"{BASE}/requests/44-20000101-0001.json")).status_code == 404
 
 
 def test_search_filters_and_pages(app, client, keys):
     for n in range(5):
         post(client, keys["hotline"], service_code="labour.wages" if n % 2 else "security.injury")
-    everything = client.get(f"{BASE}/requests.json").json
+    everything = conforms(client.get(f"{BASE}/requests.json")).json
     assert len(everything) == 5
-    assert len(client.get(f"{BASE}/requests.json?service_code=labour.wages").json) == 2
-    assert len(client.get(f"{BASE}/requests.json?status=open").json) == 5
-    assert client.get(f"{BASE}/requests.json?status=closed").json == []
+    assert len(conforms(client.get(f"{BASE}/requests.json?service_code=labour.wages")).json) == 2
+    assert len(conforms(client.get(f"{BASE}/requests.json?status=open")).json) == 5
+    assert conforms(client.get(f"{BASE}/requests.json?status=closed")).json == []
     numbers = ",".join(r["service_request_id"] for r in everything[:2])
-    assert len(client.get(f"{BASE}/requests.json?service_request_id={numbers}").json) == 2
-    assert len(client.get(f"{BASE}/requests.json?page_size=2&page=3").json) == 1
-    assert client.get(f"{BASE}/requests.json?start_date=2000-01-01T00:00:00Z&end_date=2000-02-01T00:00:00Z").json == []
+    assert len(conforms(client.get(f"{BASE}/requests.json?service_request_id={numbers}")).json) == 2
+    assert len(conforms(client.get(f"{BASE}/requests.json?page_size=2&page=3")).json) == 1
+    long_ago = "start_date=2000-01-01T00:00:00Z&end_date=2000-02-01T00:00:00Z"
+    assert conforms(client.get(f"{BASE}/requests.json?{long_ago}")).json == []
 
 
 @pytest.mark.parametrize("query", ["page_size=0", "page_size=101", "page=abc", "status=maybe", "service_code=x",
                                    "start_date=yesterday", "end_date=2026-13-45"])
 def test_bad_search_parameters_are_400(client, query):
-    response = client.get(f"{BASE}/requests.json?{query}")
+    response = conforms(client.get(f"{BASE}/requests.json?{query}"))
     assert response.status_code == 400 and response.json[0]["code"] == 400
 
 

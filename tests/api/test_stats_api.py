@@ -20,6 +20,7 @@ import pytest
 from portal.extensions import db
 from portal.models import Channel, Kind, Role, User
 from portal.services import evidence, ledger, sla, stats, tickets
+from tests.api.conftest import conforms
 from tests.conftest import login
 from tests.factories import NOW, PDF
 from tests.live import Client, at_once
@@ -72,7 +73,7 @@ def seeded(app, make_user):
 def get(client, query: str = "", **headers):
     response = client.get(f"{URL}?{query}", headers=headers)
     assert response.is_json, response.get_data(as_text=True)
-    return response
+    return conforms(response)
 
 
 # -------------------------------------------------------------------------------------------- the figures

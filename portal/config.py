@@ -61,7 +61,7 @@ TILL_LIMIT_PER_KEY = "600 per minute"  # terminal API requests per merchant key:
 # long the code step waits after the password was accepted (seconds) before the password must be given again.
 SECOND_FACTOR_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
 SECOND_FACTOR_LIMIT_PER_ADDRESS = "20 per 10 minutes"
-SECOND_FACTOR_PENDING_SECONDS = 300
+SECOND_FACTOR_PENDING_SECONDS = 600  # time enough to install an authenticator app at a first sign-in
 # How long a grievance form may stay open before it must be reloaded (seconds).
 FORM_TOKEN_MAX_AGE = 24 * 3600
 

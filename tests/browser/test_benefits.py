@@ -18,7 +18,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.browser.conftest import DEMO_PASSWORD, MEMBER_PHONE, check_page, texts
+from tests.browser.conftest import DEMO_PASSWORD, MEMBER_PHONE, check_page, pass_second_factor, texts
 
 pytestmark = pytest.mark.browser
 
@@ -41,6 +41,7 @@ def signed_in(context: BrowserContext, phone: str, target: str) -> Page:
     page.locator("input[name=phone]").fill(phone)
     page.locator("input[name=password]").fill(DEMO_PASSWORD)
     page.locator("main form button[type=submit]").click()
+    pass_second_factor(page, phone)  # the administrator's code step
     expect(page).to_have_url(re.compile(re.escape(target) + r"$"))
     return page
 

@@ -22,10 +22,12 @@ from portal.i18n import lazy_gettext as _l
 from portal.inputs import parse
 from portal.models import OPEN_STATUSES, ApiChannel, Channel, Kind, RegionLevel, Ticket
 from portal.services import regions, taxonomy, tickets
+from portal.services.tickets.codes import MAX_NUMBER, as_number
 from portal.settings import setting
 from portal.vocabulary import CATEGORY_LABELS, GROUP_LABELS, union_name
 
 MAX_PAGE_SIZE = 100
+MAX_IDS = 100  # ticket numbers in one search, as a comma-separated list
 DEFAULT_WINDOW = timedelta(days=90)  # the spec's default date range for a search
 
 
@@ -152,7 +154,8 @@ def parse_search(args) -> Search:
     code = args.get("service_code") or None
     if code is not None and code not in taxonomy.CATEGORIES:
         raise InvalidInput(fields={"service_code": _l("Unknown service_code.")})
-    ids = [i.strip().upper() for i in (args.get("service_request_id") or "").split(",") if i.strip()][:100]
+    listed = parse.text(args.get("service_request_id"), "service_request_id", MAX_IDS * (MAX_NUMBER + 1))
+    ids = [as_number(i) for i in listed.split(",") if i.strip()][:MAX_IDS]
     return Search(ids, code, parse.moment(args.get("start_date"), "start_date"),
                   parse.moment(args.get("end_date"), "end_date"), status,
                   parse.whole(args.get("page"), "page", 1, 100_000) or 1,

@@ -179,6 +179,15 @@ def test_bad_search_parameters_are_400(client, query):
     assert response.status_code == 400 and response.json[0]["code"] == 400
 
 
+@pytest.mark.parametrize("ids", ["44-%00", "44-20261120-0001,%00", "44-1," * 700])
+def test_ids_a_database_cannot_compare_are_a_400_not_a_500(client, ids):
+    """Found probing the contract (issue 13): a NUL among the ids searched for reached PostgreSQL, which refuses it
+    in any text (a 500); now the ids are read as text like every other value, and an overlong list is refused."""
+    response = conforms(client.get(f"{BASE}/requests.json?service_request_id={ids}", headers={"Accept-Language": "en"}))
+    assert response.status_code == 400
+    assert any(e["description"].startswith("service_request_id: ") for e in response.json), response.json
+
+
 def test_the_cli_registers_channels(app, runner):
     result = runner.invoke(args=["apikeys", "create", "某区 12351 热线系统"])
     assert result.exit_code == 0

@@ -12,6 +12,8 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.validation import OpenAPIV31SpecValidator
 
 from portal.blueprints.api import reference
+from portal.models import Channel, MembershipStatus, OfferKind, StationKind
+from portal.services import merchants, stations, taxonomy
 from tests.api.conftest import conforms, operations
 
 PREFIXES = ("/api/v1/", "/open311/v2/")
@@ -76,6 +78,23 @@ def test_each_operation_is_described_whole(path, method, operation):
     assert "503" in operation["responses"]  # every operation may meet a database that is busy or away
     keyed = {"verifyMember", "redeemVoucher", "redemption", "undoRedemption", "geoCreateRequest"}
     assert bool(operation.get("security")) == (operation["operationId"] in keyed)
+
+
+def test_the_documents_vocabularies_are_the_codes_of_the_code():
+    """Enumerations copied into the document, checked against where they live."""
+    schemas = DOCUMENTED["components"]["schemas"]
+    assert schemas["Facility"]["enum"] == list(stations.FACILITIES)
+    assert schemas["ServiceCode"]["enum"] == [c.code for g in taxonomy.TAXONOMY for c in g.categories]
+    assert schemas["StationProperties"]["properties"]["kind"]["enum"] == [k.value for k in StationKind]
+    assert schemas["Membership"]["properties"]["status"]["enum"] == [s.value for s in MembershipStatus]
+    assert schemas["Offer"]["properties"]["kind"]["enum"] == [k.value for k in OfferKind]
+    assert list(schemas["PublicFigures"]["properties"]["contacts"]["properties"]) == [c.value for c in Channel] + [
+        "total"]
+    assert schemas["WeeklyHours"]["required"] == list(stations.WEEKDAYS)
+    redeem = schemas["RedeemRequest"]["properties"]["bill_fen"]
+    assert (redeem["minimum"], redeem["maximum"]) == (1, merchants.MAX_BILL_FEN)
+    nearby = {p["name"]: p["schema"] for p in DOCUMENTED["paths"]["/api/v1/stations/nearby"]["get"]["parameters"]}
+    assert (nearby["radius_m"]["maximum"], nearby["limit"]["maximum"]) == (stations.MAX_RADIUS_M, stations.MAX_LIMIT)
 
 
 def test_every_schema_and_response_is_used():

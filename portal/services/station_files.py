@@ -17,6 +17,7 @@ from portal.database import command
 from portal.exceptions import InvalidInput
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
+from portal.inputs import parse
 from portal.models import Station, StationKind, User
 from portal.services import csvfile, geo, regions, stations
 
@@ -47,22 +48,39 @@ def _centre(code: str) -> regions.Place | None:
     return next((p for p in reversed(regions.ancestry(code)) if p.lat is not None), None)
 
 
+def _text(raw: dict, name: str, limit: int | None = None) -> str:
+    """A cell or a GeoJSON property as text to keep: a number reads as its digits, but a list or an object is
+    refused rather than kept as its Python text, and so is a NUL byte or a lone surrogate (PostgreSQL refuses
+    NUL; SQLite would keep it). Longer than `limit`, it is cut there."""
+    value = raw.get(name)
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise InvalidInput(_l("%(field)s must be text", field=name))
+    try:
+        text = parse.storable(str(value), name).strip()
+    except InvalidInput:
+        raise InvalidInput(_l("%(field)s holds a character that cannot be kept (a control character or a broken "
+                              "one)", field=name)) from None
+    return text[:limit] if limit else text
+
+
 def _row(raw: dict, hours) -> stations.StationData:
     """One station from a row's fields; InvalidInput says what is wrong with it."""
-    external_id = str(raw.get("external_id") or "").strip()
-    name = str(raw.get("name") or "").strip()
+    external_id = _text(raw, "external_id")
+    name = _text(raw, "name")
     if not external_id or len(external_id) > 64:
         raise InvalidInput(_l("external_id is missing or longer than 64 characters"))
     if not name or len(name) > 100:
         raise InvalidInput(_l("name is missing or longer than 100 characters"))
     try:
-        kind = StationKind(str(raw.get("kind") or "union").strip())
+        kind = StationKind(_text(raw, "kind") or "union")
     except ValueError:
         raise InvalidInput(_l("unknown kind: use union, outdoor or partner")) from None
     lat, lng = geo.degrees(raw.get("lat"), 90), geo.degrees(raw.get("lng"), 180)
     if lat is None or lng is None:
         raise InvalidInput(_l("bad coordinates: lat and lng must be WGS-84 degrees"))
-    code = str(raw.get("region_code") or "").strip()
+    code = _text(raw, "region_code")
     if not regions.is_place_code(code):
         raise InvalidInput(_l("unknown region_code: give the code of a district or town of this province"))
     centre = _centre(code)
@@ -77,10 +95,9 @@ def _row(raw: dict, hours) -> stations.StationData:
         raise InvalidInput(_l("facilities must be a list of codes"))
     codes = [str(c).strip() for c in codes if str(c).strip()]
     return stations.StationData(
-        name=name, kind=kind, address=str(raw.get("address") or "").strip()[:200], region_code=code, lat=lat, lng=lng,
+        name=name, kind=kind, address=_text(raw, "address", 200), region_code=code, lat=lat, lng=lng,
         facilities=stations.mask_of(codes), hours=stations.parse_hours(hours),
-        phone=str(raw.get("phone") or "").strip()[:20], holiday_note=str(raw.get("holiday_note") or "").strip()[:200],
-        external_id=external_id)
+        phone=_text(raw, "phone", 20), holiday_note=_text(raw, "holiday_note", 200), external_id=external_id)
 
 
 def read_csv(content: bytes) -> list[tuple[int, dict, dict]]:

@@ -199,7 +199,12 @@ def get(station_id: int) -> Station:
 
 
 def by_code(code: str) -> Station:
-    station = db.session.scalar(select(Station).where(Station.code == (code or "").strip().upper()[:8]))
+    """The station of a poster's code (/s/<code>): a code is ASCII letters and digits, so anything else (a NUL
+    byte, which PostgreSQL refuses in a query) names no station without asking the database."""
+    code = (code or "").strip().upper()[:8]
+    if not (code.isascii() and code.isalnum()):
+        raise NotFound()
+    station = db.session.scalar(select(Station).where(Station.code == code))
     if station is None:
         raise NotFound()
     return station

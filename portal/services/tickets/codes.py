@@ -25,6 +25,7 @@ from portal.settings import setting
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 CODE_LENGTH = 16  # 80 bits
 MAX_NUMBER = 24
+NUMBER = re.compile(r"[0-9A-Z-]+")  # 44-20261120-0007: ASCII only (str.isdigit takes ² and ١)
 _DUMMY_HASH = "0" * 64
 
 
@@ -54,8 +55,11 @@ def matches(ticket: Ticket | None, code: str) -> bool:
 
 
 def as_number(raw: str | None) -> str:
-    """A ticket number as typed or linked: spaces around it and the case of its letters do not matter."""
-    return (raw or "").strip().upper()[:MAX_NUMBER]
+    """A ticket number as typed or linked: spaces around it and the case of its letters do not matter. Anything
+    that cannot be a number (a NUL byte, which PostgreSQL refuses in a query, Unicode digits, any other
+    character) is "", which names no ticket."""
+    number = (raw or "").strip().upper()[:MAX_NUMBER]
+    return number if NUMBER.fullmatch(number) else ""
 
 
 def get_by_number(number: str) -> Ticket:

@@ -107,9 +107,13 @@ def _check_numbers(cfg: dict) -> None:
             cfg[name] = timedelta(seconds=cfg[name])
         if not isinstance(cfg[name], timedelta):
             raise ConfigurationError(f"PORTAL_{name} must be a number of seconds, not {cfg[name]!r}")
-    for name in ("PROXY_HOPS", "SQLITE_BUSY_TIMEOUT_MS", "FORM_TOKEN_MAX_AGE"):
+    for name in ("PROXY_HOPS", "SQLITE_BUSY_TIMEOUT_MS", "FORM_TOKEN_MAX_AGE", "SECOND_FACTOR_PENDING_SECONDS",
+                 "RETRY_AFTER_S"):
         if not isinstance(cfg[name], int) or isinstance(cfg[name], bool) or cfg[name] < 0:
             raise ConfigurationError(f"PORTAL_{name} must be a whole number of 0 or more, not {cfg[name]!r}")
+    for name in ("DB_LOCK_TIMEOUT_S", "DB_CONNECT_TIMEOUT_S", "DB_STATEMENT_TIMEOUT_S"):
+        if not isinstance(cfg[name], int | float) or isinstance(cfg[name], bool) or not 0 < cfg[name] < 3600:
+            raise ConfigurationError(f"PORTAL_{name} must be a number of seconds above 0, not {cfg[name]!r}")
 
 
 def _instance_secret(path: Path) -> str:

@@ -351,6 +351,10 @@ def _environment(tmp_path, **settings) -> dict:
     ({"PORTAL_ENVIRONMENT": "development", "PORTAL_DATABASE_URL": "no such database"}, "PORTAL_DATABASE_URL"),
     ({"PORTAL_ENVIRONMENT": "development", "PORTAL_PROXY_HOPS": "one"}, "PORTAL_PROXY_HOPS"),
     ({"PORTAL_ENVIRONMENT": "development", "PORTAL_SESSION_IDLE_TIMEOUT": "2h"}, "PORTAL_SESSION_IDLE_TIMEOUT"),
+    ({"PORTAL_ENVIRONMENT": "development", "PORTAL_SECOND_FACTOR_PENDING_SECONDS": "10m"},
+     "PORTAL_SECOND_FACTOR_PENDING_SECONDS"),
+    ({"PORTAL_ENVIRONMENT": "development", "PORTAL_DB_LOCK_TIMEOUT_S": "0"}, "PORTAL_DB_LOCK_TIMEOUT_S"),
+    ({"PORTAL_ENVIRONMENT": "development", "PORTAL_RETRY_AFTER_S": "-1"}, "PORTAL_RETRY_AFTER_S"),
 ])
 def test_a_refused_setting_is_one_line_naming_it_not_a_traceback(tmp_path, settings, named):
     result = subprocess.run([str(BIN / "flask"), "--app", "wsgi", "routes"], cwd=REPO, capture_output=True,

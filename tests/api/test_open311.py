@@ -188,6 +188,16 @@ def test_ids_a_database_cannot_compare_are_a_400_not_a_500(client, ids):
     assert any(e["description"].startswith("service_request_id: ") for e in response.json), response.json
 
 
+@pytest.mark.parametrize(("method", "path"), [("GET", "/discovery.json"), ("GET", "/services.json"),
+                                            ("GET", "/services/labour.wages.json"), ("GET", "/requests.json"),
+                                            ("GET", "/requests/44-20000101-0001.json"), ("POST", "/requests.json")])
+def test_a_body_past_64_kib_is_a_413_on_every_route(client, keys, method, path):
+    """Every GeoReport route reads at most 64 KiB of body, whatever its method (the document says so for each)."""
+    response = conforms(client.open(f"{BASE}{path}", method=method, data={"description": "x" * 70_000},
+                                    headers={"X-API-Key": keys["hotline"]}))
+    assert response.status_code == 413 and response.json[0]["code"] == 413
+
+
 def test_the_cli_registers_channels(app, runner):
     result = runner.invoke(args=["apikeys", "create", "某区 12351 热线系统"])
     assert result.exit_code == 0

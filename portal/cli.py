@@ -9,7 +9,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from portal import clock, demo
-from portal.exceptions import DomainError, NotFound
+from portal.exceptions import DatabaseUnavailable, DomainError, NotFound
 from portal.models import LimitPeriod, MembershipStatus, MerchantCategory, Role
 from portal.services import (
     benefits,
@@ -25,16 +25,28 @@ from portal.services import (
 )
 from portal.services.sla import SHANGHAI
 
-regions_cli = AppGroup("regions", help="The administrative region (jurisdiction) tree.")
-users_cli = AppGroup("users", help="Accounts.")
-demo_cli = AppGroup("demo", help="Demo data for trying the portal.")
-tickets_cli = AppGroup("tickets", help="Grievance tickets.")
-apikeys_cli = AppGroup("apikeys", help="Partner channels of the Open311 API.")
-stations_cli = AppGroup("stations", help="Rest stations.")
-merchants_cli = AppGroup("merchants", help="Partner merchants of the member benefits, and their tills' keys.")
-campaigns_cli = AppGroup("campaigns", help="Subsidy voucher campaigns.")
-vouchers_cli = AppGroup("vouchers", help="Subsidy vouchers.")
-stats_cli = AppGroup("stats", help="The dashboard's rollups.")
+
+class Group(AppGroup):
+    """A command group whose commands answer a database fault (the lock stayed busy, the disk is full, PostgreSQL is
+    down) with one line and exit status 1, as a refusal does, instead of a traceback: run the command again."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except DatabaseUnavailable as error:
+            raise click.ClickException(f"{error.message} ({error})") from None
+
+
+regions_cli = Group("regions", help="The administrative region (jurisdiction) tree.")
+users_cli = Group("users", help="Accounts.")
+demo_cli = Group("demo", help="Demo data for trying the portal.")
+tickets_cli = Group("tickets", help="Grievance tickets.")
+apikeys_cli = Group("apikeys", help="Partner channels of the Open311 API.")
+stations_cli = Group("stations", help="Rest stations.")
+merchants_cli = Group("merchants", help="Partner merchants of the member benefits, and their tills' keys.")
+campaigns_cli = Group("campaigns", help="Subsidy voucher campaigns.")
+vouchers_cli = Group("vouchers", help="Subsidy vouchers.")
+stats_cli = Group("stats", help="The dashboard's rollups.")
 
 
 def _fail(error: DomainError) -> None:

@@ -30,7 +30,7 @@ from sqlalchemy import func, select, text
 from portal import config, create_app
 from portal.database import begin_write
 from portal.extensions import db
-from portal.models import Counter, LedgerEntry, Ticket
+from portal.models import ApiChannel, Counter, LedgerEntry, Ticket
 from portal.services import regions
 from tests.conftest import config_for, dispose, grievance_form
 from tests.live import REPO, Client, free_port, gunicorn
@@ -361,3 +361,29 @@ def test_every_wait_for_the_database_ends_before_gunicorn_would_kill_the_worker(
     run = re.search(r"^run: database\n(.*?)(?=^\S)", (REPO / "Makefile").read_text(), re.S | re.M).group(1)
     assert "--config gunicorn.conf.py" in run
     assert not re.search(r"--timeout|--worker-class|-k |--threads", run)  # the file's values stand
+
+
+def test_a_command_that_meets_a_fault_says_so_in_one_line_and_writes_nothing(app, runner, monkeypatch):
+    """`flask …` during a fault: the refusal's one line and exit status 1, not a traceback; run it again."""
+    monkeypatch.setitem(app.config, "DB_LOCK_TIMEOUT_S", LOCK_S)
+    with app.app_context():
+        engine = db.engine
+    held = write_lock_held(app) if engine.dialect.name == "sqlite" else _table_locked(engine, "api_channel")
+    with held:
+        result = runner.invoke(args=["apikeys", "create", "某区 12351 热线系统"])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1, result.output
+    assert "not recorded" in result.output or "没有被记录" in result.output, result.output
+    assert count(app, ApiChannel) == 0
+    assert runner.invoke(args=["apikeys", "create", "某区 12351 热线系统"]).exit_code == 0
+    assert count(app, ApiChannel) == 1
+
+
+@contextmanager
+def _table_locked(engine, table: str) -> Iterator[None]:
+    with engine.connect() as holder:
+        holder.execute(text(f"LOCK TABLE {table} IN EXCLUSIVE MODE"))
+        try:
+            yield
+        finally:
+            holder.rollback()

@@ -34,7 +34,8 @@ class Group(AppGroup):
         try:
             return super().invoke(ctx)
         except DatabaseUnavailable as error:
-            raise click.ClickException(f"{error.message} ({error})") from None
+            reason = str(error).splitlines()[0]  # PostgreSQL's message goes on with the statement it stopped
+            raise click.ClickException(f"{error.message} ({reason})") from None
 
 
 regions_cli = Group("regions", help="The administrative region (jurisdiction) tree.")

@@ -52,7 +52,7 @@ from tests.fuzz.conftest import (
     urlencoded,
 )
 
-EXAMPLES_PER_FORM = 8  # generated, after the explicit ones: each field alone with the sharpest values of its kind
+EXAMPLES_PER_FORM = 25  # generated, after the explicit ones: each field alone with the sharpest values of its kind
 SHARP = {
     "text": ["a\x00b", "中" * 10_000, "e\u0301\u202e😀\ud800"],
     "number": ["99999999999999999999", "١٢٣", "NaN"],

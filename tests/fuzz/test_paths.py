@@ -28,7 +28,7 @@ from tests.fuzz.conftest import (
     send,
 )
 
-EXAMPLES_PER_RULE = 6  # generated, after the explicit PATH_VALUES in each parameter under each method
+EXAMPLES_PER_RULE = 15  # generated, after the explicit PATH_VALUES in each parameter under each method
 PARAMETER = re.compile(r"<(?:[a-zA-Z_]\w*(?:\([^)]*\))?:)?([a-zA-Z_]\w*)>")
 
 

@@ -233,9 +233,32 @@ def _change_refused(form, error: DomainError) -> None:
     form.show_error(error)
 
 
-def _done(message: str, endpoint: str = "accounts.profile"):
-    flash(message, "success")
-    return redirect_after_post(url_for(endpoint))
+def _done(message, endpoint: str = "accounts.profile"):
+    """The answer to a change made: back to the account page (or `endpoint`), saying what changed."""
+    def answer(_made=None):
+        flash(message, "success")
+        return redirect_after_post(url_for(endpoint))
+    return answer
+
+
+def _change(form, template: str, change, answer, **context):
+    """The one shape of a change that asks for the password and a code again: `change(form)` makes it and
+    `answer(what it returned)` answers; a refusal (a wrong password or code counts against the limits) shows on the
+    form, which comes back."""
+    if form.validate_on_submit():
+        try:
+            made = change(form)
+        except DomainError as error:
+            _change_refused(form, error)
+        else:
+            return answer(made)
+    return render_template(template, form=form, enrolled=twofactor.enrolled(current_user), **context)
+
+
+def _codes_page(codes: list[str]):
+    """The recovery codes, shown once, on a page no cache keeps."""
+    return _private(render_template("accounts/recovery_codes.html", codes=codes, first=False,
+                                    onward=url_for("accounts.second_factor")))
 
 
 @bp.get("/account/second-factor")
@@ -262,8 +285,7 @@ def enrol():
         except DomainError as error:
             _change_refused(form, error)
         else:
-            return _private(render_template("accounts/recovery_codes.html", codes=codes, first=False,
-                                            onward=url_for("accounts.second_factor")))
+            return _codes_page(codes)
     setup = twofactor.enrolment(current_user, _offered_nonce(form))
     return _private(render_template("accounts/enrol.html", form=form, setup=setup,
                                     enrolled=twofactor.enrolled(current_user)))
@@ -282,17 +304,9 @@ def _offered_nonce(form) -> str:
 @_reauthenticated
 def new_recovery_codes():
     """Ten new recovery codes (the old ones stop working), after the password and a code."""
-    form = forms.ReauthenticationForm()
-    if form.validate_on_submit():
-        try:
-            codes = users.renew_recovery_codes(current_user.id, password=form.password.data, code=form.code.data,
-                                               now=clock.now())
-        except DomainError as error:
-            _change_refused(form, error)
-        else:
-            return _private(render_template("accounts/recovery_codes.html", codes=codes, first=False,
-                                            onward=url_for("accounts.second_factor")))
-    return render_template("accounts/new_recovery_codes.html", form=form, enrolled=twofactor.enrolled(current_user))
+    return _change(forms.ReauthenticationForm(), "accounts/new_recovery_codes.html", lambda form: (
+        users.renew_recovery_codes(current_user.id, password=form.password.data, code=form.code.data,
+                                   now=clock.now())), _codes_page)
 
 
 @bp.route("/account/second-factor/off", methods=["GET", "POST"])
@@ -300,49 +314,31 @@ def new_recovery_codes():
 @_reauthenticated
 def turn_off():
     """Back to the password alone: members, station managers and merchants only."""
-    form = forms.ReauthenticationForm()
-    if form.validate_on_submit():
-        try:
-            users.turn_off_second_factor(current_user.id, password=form.password.data, code=form.code.data,
-                                         now=clock.now(), keep=current_user.get_id())
-        except DomainError as error:
-            _change_refused(form, error)
-        else:
-            return _done(_("The second factor is off: you sign in with your password alone."))
-    return render_template("accounts/turn_off.html", form=form, enrolled=twofactor.enrolled(current_user),
-                           required=twofactor.required_for(current_user))
+    return _change(forms.ReauthenticationForm(), "accounts/turn_off.html", lambda form: (
+        users.turn_off_second_factor(current_user.id, password=form.password.data, code=form.code.data,
+                                     now=clock.now(), keep=current_user.get_id())),
+        _done(_("The second factor is off: you sign in with your password alone.")),
+        required=twofactor.required_for(current_user))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @signed_in
 @_reauthenticated
 def change_password():
-    form = forms.PasswordChangeForm()
-    if form.validate_on_submit():
-        try:
-            users.change_password(current_user.id, password=form.password.data, code=form.code.data,
-                                  new_password=form.new_password.data, now=clock.now(), keep=current_user.get_id())
-        except DomainError as error:
-            _change_refused(form, error)
-        else:
-            return _done(_("Your password is changed. Anywhere else this account was signed in, it is signed out."))
-    return render_template("accounts/password.html", form=form, enrolled=twofactor.enrolled(current_user))
+    return _change(forms.PasswordChangeForm(), "accounts/password.html", lambda form: (
+        users.change_password(current_user.id, password=form.password.data, code=form.code.data,
+                              new_password=form.new_password.data, now=clock.now(), keep=current_user.get_id())),
+        _done(_("Your password is changed. Anywhere else this account was signed in, it is signed out.")))
 
 
 @bp.route("/account/phone", methods=["GET", "POST"])
 @signed_in
 @_reauthenticated
 def change_phone():
-    form = forms.PhoneChangeForm()
-    if form.validate_on_submit():
-        try:
-            users.change_phone(current_user.id, password=form.password.data, code=form.code.data,
-                               new_phone=form.new_phone.data, now=clock.now())
-        except DomainError as error:
-            _change_refused(form, error)
-        else:
-            return _done(_("Your mobile number is changed. Sign in with the new number from now on."))
-    return render_template("accounts/phone.html", form=form, enrolled=twofactor.enrolled(current_user))
+    return _change(forms.PhoneChangeForm(), "accounts/phone.html", lambda form: (
+        users.change_phone(current_user.id, password=form.password.data, code=form.code.data,
+                           new_phone=form.new_phone.data, now=clock.now())),
+        _done(_("Your mobile number is changed. Sign in with the new number from now on.")))
 
 
 @bp.route("/account/second-factor/resets", methods=["GET", "POST"])
@@ -359,6 +355,6 @@ def resets():
         else:
             log.info("second factor reset user=%s by=%s request_id=%s", user.id, current_user.id, g.get("request_id"))
             return _done(_("Done: that account's second factor is removed and it is signed out everywhere. It sets "
-                           "up a new one at its next sign-in."), "accounts.resets")
+                           "up a new one at its next sign-in."), "accounts.resets")()
     return render_template("accounts/resets.html", form=form,
                            resets=twofactor.recent_changes(SecondFactorChange.RESET))

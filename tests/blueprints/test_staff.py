@@ -248,3 +248,22 @@ def test_closing_with_wages_recovered_and_reopening_through_the_page(app, make_u
         ticket = db.session.get(Ticket, ticket_id)
         assert ticket.status is Status.REOPENED and ticket.amount_recovered_fen == 880_050
         db.session.remove()
+
+
+def test_the_return_visit_asks_for_the_rating_and_chooses_none_for_the_caseworker(app, make_user, ticket_at):
+    """A preselected "satisfied" would be recorded for a worker nobody asked (issue 14, figures people trust)."""
+    ticket_id = ticket_at("44")
+    client = client_for(app, make_user, "province")
+
+    def act(action, **data):
+        return client.post(f"/staff/tickets/{ticket_id}/{action}", data=data | {"csrf_token": token(client)})
+
+    assert act("accept").status_code == 303 and act("reply", note="已协调").status_code == 303
+    page = client.get(f"/staff/tickets/{ticket_id}").get_data(as_text=True)
+    radios = re.findall(r'<input type="radio" id="rating-[a-z_]+" name="rating"[^>]*>', page)
+    assert len(radios) == 3 and not any("checked" in r for r in radios) and all("required" in r for r in radios)
+    assert act("return_visit").status_code == 400  # nothing chosen: refused, not "satisfied"
+    with app.app_context():
+        ticket = db.session.get(Ticket, ticket_id)
+        assert ticket.status is Status.REPLIED and ticket.rating is None
+        db.session.remove()

@@ -64,7 +64,14 @@ def kpi(page: str, label: str, section: str = "period") -> str:
     tiles = lists[("today", "period", "services").index(section)]
     found = re.search(rf"<dt>{re.escape(label)}</dt><dd>(.*?)</dd>", tiles, re.S)
     assert found, f"no tile {label!r}"
-    return html.unescape(found.group(1)).strip()
+    return html.unescape(re.sub(r'<span class="kpi-base">.*?</span>', "", found.group(1))).strip()
+
+
+def kpi_base(page: str, label: str) -> str:
+    """What a rate's tile says it is taken over ("" when it says nothing)."""
+    found = re.search(rf'<dt>{re.escape(label)}</dt><dd>[^<]*(?:<span class="kpi-base">(.*?)</span>)?</dd>', page)
+    assert found, f"no tile {label!r}"
+    return html.unescape(found.group(1) or "")
 
 
 def poller(page: str) -> str:
@@ -118,6 +125,7 @@ def test_the_page_counts_the_tickets_of_its_scope_only(app, make_user, submit):
     assert kpi(city, "Contacts") == "3"  # web submissions are contacts themselves
     assert kpi(city, "In progress") == "3" and kpi(city, "Closed") == "0"
     assert kpi(city, "Resolved") == "0.0%" and kpi(city, "On time") == "—"  # nothing answered yet
+    assert kpi_base(city, "Resolved") == "0 of 3 answered or closed" and kpi_base(city, "On time") == ""
     ranking = re.search(r'<ol class="dash-ranking">(.*?)</ol>', city, re.S).group(1)
     assert ranking.index("天河区") < ranking.index("越秀区") and "福田区" not in ranking  # busiest first
     assert "深圳市" not in city
@@ -234,7 +242,7 @@ def test_the_public_screen_masks_small_counts_and_shows_nothing_personal(app, su
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 200
     assert kpi(page, "Requests") == "<5" and kpi(page, "Contacts", "today") == "<5"
-    assert kpi(page, "Resolved") == "—"  # a rate over fewer than 5 cases is not shown
+    assert kpi(page, "Resolved") == "—" and kpi_base(page, "Resolved") == ""  # over fewer than 5 cases: not shown
     assert kpi(page, "Wages recovered") == "—"
     assert kpi(page, "Vouchers redeemed", "services") == "<5" and kpi(page, "Members saved", "services") == "—"
     assert "Overdue now" not in page
@@ -253,6 +261,7 @@ def test_the_public_screen_shows_counts_of_five_and_more_and_any_region(app, sub
     client.get("/?lang=en")
     province = html.unescape(client.get("/dashboard/public").get_data(as_text=True))
     assert kpi(province, "Requests") == "7" and kpi(province, "Resolved") == "0.0%"
+    assert kpi_base(province, "Resolved") == "0 of 7 answered or closed"
     ranking = re.search(r'<ol class="dash-ranking">(.*?)</ol>', province, re.S).group(1)
     assert re.search(r"广州市</a>.*?<span class=\"num\">6</span>", ranking, re.S)
     assert re.search(r"深圳市</a>.*?<span class=\"num\"><5</span>", ranking, re.S)

@@ -442,7 +442,12 @@ def test_counts_below_five_are_shown_as_less_than_five_and_rates_need_five_cases
     assert [stats.masked(n) for n in range(8)] == ["<5"] * 5 + [5, 6, 7]
     assert stats.masked(1_000_000) == 1_000_000
     assert [stats.masked_rate(1, n) for n in range(5)] == [None] * 5
-    assert stats.masked_rate(4, 5) == 0.8 and stats.masked_rate(2, 3) is None and stats.masked_rate(1, 3000) == 0.0003
+    assert stats.masked_rate(2, 3) is None and stats.masked_rate(5, 5) == 1.0 and stats.masked_rate(0, 5) == 0.0
+    # A rate times a base shown elsewhere must not give back a count of 1 to 4, of the part or of the rest
+    assert stats.masked_rate(4, 5) is None and stats.masked_rate(1, 3000) is None and stats.masked_rate(57, 60) is None
+    assert stats.masked_rate(55, 60) == round(55 / 60, 4) and stats.masked_rate(5, 3000) == round(5 / 3000, 4)
+    # A slice's share only where its count is shown
+    assert stats.masked_share(4, 60) is None and stats.masked_share(58, 60) == round(58 / 60, 4)
 
 
 def hand_made_board(n: int) -> stats.Dashboard:

@@ -50,8 +50,20 @@ def saved_fen(benefits: stats.BenefitFigures, public: bool) -> int | None:
     return None if public and benefits.redeemed < stats.SMALL else benefits.saved_fen
 
 
+def base_text(f: stats.Figures, name: str, rate: float | None, public: bool) -> str:
+    """What a rate is taken over, said beside it so it agrees with the counts around it ("57 of 60 answered or
+    closed"); nothing where the public sees no rate, or where there is nothing to take it over."""
+    part, whole = stats.rate_bases(f)[name]
+    if whole == 0 or (public and rate is None):
+        return ""
+    texts = {"resolution": _("%(part)s of %(whole)s answered or closed", part=number(part), whole=number(whole)),
+             "on_time": _("%(part)s of %(whole)s answers in time", part=number(part), whole=number(whole)),
+             "satisfaction": _("%(part)s of %(whole)s ratings satisfied", part=number(part), whole=number(whole))}
+    return texts[name]
+
+
 def share_of(share: stats.Share, total: int, public: bool) -> float | None:
-    return stats.masked_rate(share.n, total) if public else share.share
+    return stats.masked_share(share.n, total) if public else share.share
 
 
 def chart_data(board: stats.Dashboard, public: bool) -> dict:

@@ -32,7 +32,17 @@ from portal.services.stats.figures import (
     period,
     ranking,
 )
-from portal.services.stats.public import SMALL, Rates, board_for, masked, masked_rate, public_figures, rates
+from portal.services.stats.public import (
+    SMALL,
+    Rates,
+    board_for,
+    masked,
+    masked_rate,
+    masked_share,
+    public_figures,
+    rate_bases,
+    rates,
+)
 from portal.services.stats.rebuild import CODE_LENGTHS, _local_day, _local_hour, all_cells, rebuild
 from portal.services.stats.rollup import (
     DIRECT_CHANNELS,
@@ -79,7 +89,7 @@ __all__ = [
     "CACHE_SECONDS", "BenefitFigures", "Dashboard", "StationFigures", "benefit_figures", "dashboard",
     "forget_cache", "root", "scope_of", "station_figures", "trail", "version",
     # public: the small-count rules
-    "SMALL", "Rates", "board_for", "masked", "masked_rate", "public_figures", "rates",
+    "SMALL", "Rates", "board_for", "masked", "masked_rate", "masked_share", "public_figures", "rate_bases", "rates",
     # export
     "rows_for_export",
 ]

@@ -23,8 +23,27 @@ def masked(n: int) -> int | str:
     return n if n >= SMALL else f"<{SMALL}"
 
 
+def _small(n: int) -> bool:
+    """1 to 4 could point at a person; none at all points at nobody."""
+    return 0 < n < SMALL
+
+
 def masked_rate(part: int, whole: int) -> float | None:
-    return None if whole < SMALL else round(part / whole, 4)
+    """A rate the public may see: over at least five cases, and neither its part nor the rest between 1 and 4,
+    or the rate times a base shown elsewhere would give that small count back (95 % of 60 answered: 3 are not)."""
+    return None if whole < SMALL or _small(part) or _small(whole - part) else round(part / whole, 4)
+
+
+def masked_share(n: int, total: int) -> float | None:
+    """A slice's share of the total, only where its count is shown (a share of a "<5" tells the count)."""
+    return None if n < SMALL or total < SMALL else round(n / total, 4)
+
+
+def rate_bases(f: Figures) -> dict[str, tuple[int, int]]:
+    """Each rate's part and whole, which the screen states beside it ("answered or closed 57 of 60")."""
+    satisfied = f.ratings[Rating.SATISFIED] + f.ratings[Rating.BASICALLY_SATISFIED]
+    return {"resolution": (f.resolved, f.created - f.withdrawn), "on_time": (f.on_time, f.on_time + f.late),
+            "satisfaction": (satisfied, f.rated)}
 
 
 @dataclass(frozen=True)
@@ -35,12 +54,10 @@ class Rates:
 
 
 def rates(f: Figures, public: bool = False) -> Rates:
-    """Staff see every rate that has a denominator; the public only those taken over at least five cases."""
+    """Staff see every rate that has a denominator; the public only those masked_rate lets through."""
     if not public:
         return Rates(f.resolution_rate, f.on_time_rate, f.satisfaction_rate)
-    satisfied = f.ratings[Rating.SATISFIED] + f.ratings[Rating.BASICALLY_SATISFIED]
-    return Rates(masked_rate(f.resolved, f.created - f.withdrawn), masked_rate(f.on_time, f.on_time + f.late),
-                 masked_rate(satisfied, f.rated))
+    return Rates(**{name: masked_rate(part, whole) for name, (part, whole) in rate_bases(f).items()})
 
 
 def board_for(region: str, p: Period, now: datetime, path: str = "", public: bool = False) -> tuple[Dashboard, Rates]:
@@ -69,7 +86,7 @@ def public_figures(board: Dashboard) -> dict:
                   "closed": masked(board.today.closed)},
         "ranking": [{"code": r.place.code, "label": r.place.name, "tickets": masked(r.n)} for r in board.ranking],
         "categories": [{"code": s.code, "label": s.label, "tickets": masked(s.n),
-                        "share": masked_rate(s.n, board.breakdown.total)} for s in board.breakdown.shares],
+                        "share": masked_share(s.n, board.breakdown.total)} for s in board.breakdown.shares],
         "hot_words": [{"word": w, "count": n} for w, n in board.words if n >= SMALL],
         "stations": {"count": board.stations.count, "open_now": board.stations.open_now,
                      "all_day": board.stations.all_day},

@@ -228,6 +228,9 @@ def test_periods_today_month_and_a_range(app, make_user, submit):
     assert 'aria-current="page">This month' in month
     earlier = client.get("/dashboard/?period=range&first=2026-10-01&last=2026-10-31").get_data(as_text=True)
     assert "Chosen dates, 10/1/26 – 10/31/26" in earlier and kpi(earlier, "Requests") == "0"
+    kline = earlier[earlier.index('id="kline-title"'):earlier.index('id="words-title"')]
+    assert '<p class="dash-note">No contacts in these days.</p>' in kline  # an empty K-line says why
+    assert '<p class="dash-note">No contacts in these days.</p>' not in month
     assert 'value="2026-10-01"' in earlier and 'value="2026-10-31"' in earlier
 
 

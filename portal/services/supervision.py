@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -65,16 +65,21 @@ def sweep(now: datetime) -> SweepResult:
 class NoticeLine:
     ticket_id: int
     number: str
-    kind: NoticeKind
+    kind: NoticeKind  # the case's latest notice
     handler: regions.Place  # the union whose deadline passed
+    count: int  # the case's notices in all (a reminder, then supervision, then the public notice …)
 
 
 def for_union(user: User, limit: int = 20) -> list[NoticeLine]:
-    """The notices addressed to this staff member's union, newest first: the columns the inbox shows."""
+    """The cases with notices addressed to this staff member's union, one line a case with its latest notice,
+    the case whose latest notice is newest first: a sweep every minute over a long-overdue case must not fill
+    the list with near-identical rows."""
     if not user.region_code:
         return []
-    rows = db.session.execute(select(Notice.ticket_id, Ticket.number, Notice.kind, Ticket.handler_code)
+    latest = (select(Notice.ticket_id, func.max(Notice.id).label("last_id"), func.count().label("n"))
+              .where(Notice.region_code == user.region_code).group_by(Notice.ticket_id).subquery())
+    rows = db.session.execute(select(Notice.ticket_id, Ticket.number, Notice.kind, Ticket.handler_code, latest.c.n)
+                              .join(latest, Notice.id == latest.c.last_id)
                               .join(Ticket, Ticket.id == Notice.ticket_id)
-                              .where(Notice.region_code == user.region_code)
-                              .order_by(Notice.created_at.desc(), Notice.id.desc()).limit(limit))
-    return [NoticeLine(*row[:3], regions.place(row.handler_code)) for row in rows]
+                              .order_by(Notice.id.desc()).limit(limit))
+    return [NoticeLine(row.ticket_id, row.number, row.kind, regions.place(row.handler_code), row.n) for row in rows]

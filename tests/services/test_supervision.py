@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from portal.extensions import db
-from portal.models import Notice, NoticeKind, Status, Ticket
+from portal.models import Notice, NoticeKind, Status, Ticket, User
 from portal.services import sla, supervision, tickets
 from tests.conftest import login
 from tests.factories import NOW, wages
@@ -109,5 +109,26 @@ def test_the_supervising_union_sees_its_notices(app, make_user):
     city, district = app.test_client(), app.test_client()
     login(city, make_user("staff", region="4401").phone)
     login(district, make_user("staff", region="440106").phone)
-    assert "督办：已超期" in city.get("/staff/").get_data(as_text=True)
-    assert "督办：已超期" not in district.get("/staff/").get_data(as_text=True)
+    # Supervision and the public notice, earned in one sweep: the case's line shows the latest, the public notice
+    assert "通报：超期五个工作日" in city.get("/staff/").get_data(as_text=True)
+    assert "通报：超期五个工作日" not in district.get("/staff/").get_data(as_text=True)
+
+
+def test_the_supervising_union_sees_one_line_a_case_with_its_latest_notice(app, make_user):
+    """A case swept on and on (a reminder, supervision, the public notice) is one line with its latest notice and
+    how many there are, not a row for each (issue 14, item 5)."""
+    city = make_user("staff", region="4401")
+    with app.app_context():
+        first = consultation(token="a", handler="440106").id
+        second = consultation(token="b", handler="440106", now=shanghai(2026, 10, 12)).id
+        for moment in (shanghai(2026, 10, 12), shanghai(2026, 10, 14, 0), shanghai(2026, 10, 20)):
+            supervision.sweep(moment)
+        lines = supervision.for_union(db.session.get(User, city.id))
+        db.session.remove()
+    assert [(line.ticket_id, line.kind, line.count) for line in lines] == [  # the newest notice first
+        (second, NoticeKind.SUPERVISION, 1), (first, NoticeKind.PUBLIC, 3)]
+    client = app.test_client()
+    login(client, city.phone)
+    page = client.get("/staff/").get_data(as_text=True)
+    notices = page[page.index('id="notices-title"'):page.index("</section>", page.index('id="notices-title"'))]
+    assert notices.count("<li>") == 2 and "共 3 条通知" in notices

@@ -15,9 +15,9 @@ from flask_babel import format_timedelta, get_locale
 from flask_login import current_user
 from sqlalchemy.exc import ArgumentError
 
-from portal import auth, cli, errors, i18n, navigation, security, vocabulary
+from portal import assets, auth, cli, errors, i18n, navigation, security, vocabulary
 from portal.database import configure_sqlite, database_uri, engine_options
-from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+from portal.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 from portal.htmx import add_vary
 from portal.inputs import paths
 from portal.services import sla, stations
@@ -55,6 +55,8 @@ def create_app(config: Mapping | None = None) -> Flask:
         with app.app_context():
             configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
+    compress.init_app(app)  # its after_request runs last, on the final body and headers
+    assets.register(app)  # before security: its static cache header replaces the signed-in "no-store"
     auth.register(app)
     security.register(app)
     i18n.register(app)

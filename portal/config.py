@@ -88,3 +88,15 @@ GEOCODER_DOMAIN = "nominatim.openstreetmap.org"
 GEOCODER_SCHEME = "https"
 GEOCODER_USER_AGENT = "worker-service-portal"
 GEOCODER_TIMEOUT = 3
+
+# Compression (Flask-Compress): brotli where the client accepts it, gzip otherwise; text types only (images and
+# uploads are compressed already); bodies under 500 bytes go as they are. Streamed responses (the CSV exports)
+# are never compressed: they are sent as they are written. Static files are read whole (portal/assets.py) and
+# compressed like pages; they are then cached for a year under their hashed URL, so each is compressed about once
+# per phone.
+COMPRESS_ALGORITHM = ["br", "gzip"]
+COMPRESS_MIMETYPES = ["text/html", "text/css", "text/javascript", "application/javascript", "application/json",
+                      "image/svg+xml"]
+COMPRESS_MIN_SIZE = 500
+COMPRESS_BR_LEVEL = 5
+COMPRESS_STREAMS = False

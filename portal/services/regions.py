@@ -162,6 +162,12 @@ def children(code: str | None) -> list[Place]:
     return list(_children.get(code or None, []))
 
 
+def child_towards(code: str, target: str) -> Place | None:
+    """The child of `code` on the way down to `target` (where a case about `target` is sent next), or None when
+    `target` is `code` itself or not below it. Every child's code extends its parent's."""
+    return next((c for c in children(code) if target.startswith(c.code)), None) if target != code else None
+
+
 def place(code: str) -> Place:
     """One region from the cached tree; KeyError for a code it does not hold."""
     _load_tree()

@@ -267,3 +267,14 @@ def test_the_return_visit_asks_for_the_rating_and_chooses_none_for_the_caseworke
         ticket = db.session.get(Ticket, ticket_id)
         assert ticket.status is Status.REPLIED and ticket.rating is None
         db.session.remove()
+
+
+def test_passing_down_offers_the_union_of_the_cases_place_first(app, make_user, ticket_at):
+    """The dispatch choice starts at the union on the way to where the problem is (issue 14, item 5)."""
+    ticket_id = ticket_at("44")  # about Shipai street, 440106006
+    client = client_for(app, make_user, "province")
+    accepted = client.post(f"/staff/tickets/{ticket_id}/accept", data={"csrf_token": token(client)})
+    assert accepted.status_code == 303
+    page = client.get(f"/staff/tickets/{ticket_id}").get_data(as_text=True)
+    selected = re.findall(r'<option value="(\d+)" selected>', page[page.index('id="target-dispatch"'):])
+    assert selected[:1] == ["4401"]

@@ -108,3 +108,11 @@ def test_ancestry_and_lookup(ctx):
     assert regions.is_within("440106006", "4401") and not regions.is_within("440106006", "4403")
     with pytest.raises(NotFound):
         regions.get_region("000000")
+
+
+def test_the_child_towards_a_place_is_the_next_union_down(ctx):
+    assert regions.child_towards("44", "440106006").code == "4401"
+    assert regions.child_towards("4401", "440106006").code == "440106"
+    assert regions.child_towards("440106", "440106006").code == "440106006"
+    assert regions.child_towards("440106006", "440106006") is None  # the place's own union: nowhere further
+    assert regions.child_towards("4403", "440106006") is None  # not below it

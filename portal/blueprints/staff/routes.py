@@ -42,6 +42,7 @@ def _ticket_page(ticket: Ticket, status: int = 200, failed: tuple[str, ActionFor
     return render_template("staff/ticket.html", ticket=ticket, drafts=drafts, form=failed[1] if failed else None,
                            failed=failed[0] if failed else None,
                            now=clock.now(), children=regions.children(ticket.handler_code),
+                           towards=regions.child_towards(ticket.handler_code, ticket.place_code),
                            actions=tickets.staff_actions(ticket, current_user)), status
 
 

@@ -50,4 +50,5 @@ def register(app: Flask) -> None:
             # streamed bodies alone (COMPRESS_STREAMS is off for the CSV exports), compresses it.
             response.direct_passthrough = False
             response.make_sequence()
+            response.close()  # the file is read: close it now, not when the server is done with the response
         return response

@@ -145,6 +145,50 @@ def is_open(hours: dict, closed_until: datetime | None, now: datetime) -> bool:
                for start, end in hours.get(yesterday, []))
 
 
+def next_opening(hours: dict, closed_until: datetime | None, now: datetime) -> datetime | None:
+    """When a station closed at `now` opens next, on the Beijing wall clock: the end of a temporary closure
+    when the hours have it open then, else the first period that starts after it (ranges past midnight start
+    on their own day). None when it is open now or has no opening hours at all."""
+    start = max(now, closed_until) if closed_until is not None else now
+    if is_open(hours, closed_until, now) or not any(hours.get(day) for day in WEEKDAYS):
+        return None
+    local = start.astimezone(SHANGHAI)
+    if start > now and is_open(hours, None, start):
+        return local
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    for ahead in range(8):
+        day = midnight + timedelta(days=ahead)
+        starts = sorted(_minutes(s) for s, _ in hours.get(WEEKDAYS[day.weekday()], []))
+        for minute in starts:
+            moment = (day.replace(tzinfo=None) + timedelta(minutes=minute)).replace(tzinfo=SHANGHAI)
+            if moment > local:
+                return moment
+    return None
+
+
+@dataclass(frozen=True)
+class Opening:
+    """The next opening as a page says it: "opens 07:00", "opens tomorrow 07:00", "opens Monday 08:00"."""
+
+    at: datetime  # Beijing wall clock
+    days: int  # calendar days from today in Beijing: 0 today, 1 tomorrow
+
+    @property
+    def weekday(self) -> str:
+        return WEEKDAYS[self.at.weekday()]
+
+    @property
+    def time(self) -> str:
+        return self.at.strftime("%H:%M")
+
+
+def opening_after(hours: dict, closed_until: datetime | None, now: datetime) -> Opening | None:
+    at = next_opening(hours, closed_until, now)
+    if at is None:
+        return None
+    return Opening(at, (at.date() - now.astimezone(SHANGHAI).date()).days)
+
+
 def is_all_day(hours: dict) -> bool:
     return all(hours.get(day) == ALL_DAY for day in WEEKDAYS)
 

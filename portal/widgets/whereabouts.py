@@ -21,6 +21,7 @@ class Origin:
     lat: float
     lng: float
     label: str  # "your location" or the place chosen
+    centre: str = ""  # the place whose centre the point is, when it is not where the worker stands
 
 
 class WhereaboutsForm(Form):
@@ -43,5 +44,5 @@ def centre_of(place) -> Origin | None:
     """The centre of a chosen place; towns have no centroid, so their district's (or city's) is used."""
     for p in reversed(regions.ancestry(place.code) if place is not None else []):
         if p.lat is not None and p.lng is not None:
-            return Origin(p.lat, p.lng, place.name)
+            return Origin(p.lat, p.lng, place.name, p.name)
     return None

@@ -26,8 +26,56 @@ def test_the_finder_works_without_javascript_from_a_chosen_place(client, make_st
     make_station(name="深圳驿站", lat=22.54, lng=114.06, region="440304")
     html = client.get("/stations/?city=4401&district=440106").get_data(as_text=True)
     assert "石牌驿站" in html and "深圳驿站" not in html and f'href="/stations/{near}"' in html
-    assert "分钟" in html and "正在开放" in html and "微波炉" in html
+    # from a chosen place the distance is the place's centre, not the rider's walk
+    assert "距天河区中心约" in html and "分钟" not in html and "正在开放" in html and "微波炉" in html
     assert "石牌驿站" not in client.get("/stations/?city=4401&district=440106&f=fridge").get_data(as_text=True)
+
+
+SUNDAY_MORNINGS = {"sun": [["08:00", "11:30"]]}
+
+
+def test_open_now_is_on_by_default_and_a_tap_can_turn_it_off(client, make_station):
+    """A link without `open` (the first visit, a shared link, an old bookmark) shows open stations only; the
+    form's hidden open=n alone (the box cleared) shows every station, each closed one saying when it opens."""
+    make_station(name="全天驿站")
+    make_station(name="周末驿站", hours=SUNDAY_MORNINGS)  # closed on Friday 10:00, the test clock
+    point = "/stations/?lat=23.1353&lng=113.3340"
+    default = client.get(point).get_data(as_text=True)
+    assert "全天驿站" in default and "周末驿站" not in default
+    assert 'name="open" value="y" checked' in default and "筛选 · <span id=\"filters-on\">已选 1 项" in default
+    assert "周末驿站" not in client.get(point + "&open=n&open=y").get_data(as_text=True)
+    everything = client.get(point + "&open=n").get_data(as_text=True)
+    assert "全天驿站" in everything and "周末驿站" in everything and "筛选 · <span id=\"filters-on\">未选" in everything
+    assert "星期日 08:00 开放" in everything  # Friday 10:00: the next opening, two days ahead, by its weekday
+    assert "您的位置" in everything and "分钟" in everything  # the phone's point: minutes on foot, no centre
+    filtered = client.get(point + "&open=n&open=y&f=water&f=seats&radius=10000").get_data(as_text=True)
+    assert "已选 4 项" in filtered
+
+
+def test_each_result_goes_straight_to_the_map_apps(client, make_station):
+    make_station(name="石牌驿站")
+    html = client.get("/stations/?lat=23.1353&lng=113.3340").get_data(as_text=True)
+    item = html[html.index('class="station-list"'):]
+    assert re.search(r'<a class="button button-secondary go-there" href="https://uri\.amap\.com/navigation\?[^"]*'
+                     r'mode=walk', item)
+
+
+def test_a_closed_stations_page_says_when_it_opens(app, client, make_station, clock):
+    station_id = make_station(name="周末驿站", hours=SUNDAY_MORNINGS)
+    assert "星期日 08:00 开放" in client.get(f"/stations/{station_id}").get_data(as_text=True)
+    with app.app_context():  # a temporary closure until Sunday 09:00, inside the morning period
+        station = db.session.get(Station, station_id)
+        station.closed_until = clock.now() + stations.timedelta(hours=47)
+        db.session.commit()
+    assert "星期日 09:00 开放" in client.get(f"/stations/{station_id}").get_data(as_text=True)
+
+
+def test_the_filter_count_follows_an_htmx_change(client, make_station):
+    make_station(name="石牌驿站")
+    fragment = client.get("/stations/?lat=23.1353&lng=113.3340&open=n&f=water",
+                          headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert '<span id="filters-on" hx-swap-oob="true">已选 1 项</span>' in fragment
+    assert 'id="stations-results-title" tabindex="-1"' in fragment
 
 
 def test_the_finder_answers_htmx_with_its_results_only(client, make_station):

@@ -56,6 +56,38 @@ def test_all_day_and_temporary_closure():
     assert stations.is_open(all_day, closed_until, shanghai(2026, 11, 24, 18, 0))
 
 
+@pytest.mark.parametrize(("moment", "opens", "days"), [
+    (shanghai(2026, 11, 23, 7, 0), shanghai(2026, 11, 23, 8), 0),      # Monday morning: opens 08:00 today
+    (shanghai(2026, 11, 23, 12, 30), shanghai(2026, 11, 23, 14), 0),   # lunch break: the afternoon period
+    (shanghai(2026, 11, 23, 21, 0), shanghai(2026, 11, 24, 8), 1),     # Monday night: tomorrow 08:00
+    (shanghai(2026, 11, 27, 20, 30), shanghai(2026, 11, 28, 22), 1),   # Friday night: Saturday's night period
+    (shanghai(2026, 11, 29, 6, 0), shanghai(2026, 11, 30, 8), 1),      # Sunday after the night: Monday 08:00
+    (shanghai(2026, 11, 29, 0, 30), None, None),                       # open (Saturday's range past midnight)
+])
+def test_next_opening_by_the_beijing_clock(moment, opens, days):
+    hours = stations.parse_hours(WEEKDAYS)
+    assert stations.next_opening(hours, None, moment) == opens
+    opening = stations.opening_after(hours, None, moment)
+    assert (opening.days if opening else None) == days
+    if opening:
+        assert opening.at.tzinfo is SHANGHAI and opening.time == opening.at.strftime("%H:%M")
+
+
+def test_next_opening_after_a_temporary_closure_and_without_hours():
+    hours = stations.parse_hours(WEEKDAYS)
+    # closed until Tuesday 10:00, inside the morning period: it opens when the closure ends
+    assert stations.next_opening(hours, shanghai(2026, 11, 24, 10), shanghai(2026, 11, 23, 9)) == shanghai(
+        2026, 11, 24, 10)
+    # closed until Tuesday 13:00, in the lunch break: the afternoon period
+    assert stations.next_opening(hours, shanghai(2026, 11, 24, 13), shanghai(2026, 11, 23, 9)) == shanghai(
+        2026, 11, 24, 14)
+    # closed for three weeks, until a Sunday: the Saturday night period does not help, Monday 08:00 does
+    later = stations.opening_after(hours, shanghai(2026, 12, 13, 12), shanghai(2026, 11, 23, 9))
+    assert later.at == shanghai(2026, 12, 14, 8) and later.days == 21 and later.weekday == "mon"
+    never = stations.parse_hours({})
+    assert stations.next_opening(never, None, shanghai(2026, 11, 23, 9)) is None
+
+
 @pytest.mark.parametrize("bad", [
     {"monday": []}, {"mon": "08:00-20:00"}, {"mon": [["8:00", "20:00"]]}, {"mon": [["08:00", "25:00"]]},
     {"mon": [["08:00", "08:00"]]}, {"mon": [["24:00", "06:00"]]}, {"mon": [["08:00"]]}, {"mon": [[8, 20]]},

@@ -21,7 +21,19 @@ from portal.i18n import lazy_gettext as _l
 from portal.inputs.fields import BeijingMomentField
 from portal.services import geo, geocode, station_files, stations
 from portal.vocabulary import FACILITY_LABELS, WEEKDAY_LABELS
-from portal.widgets.whereabouts import Origin, WhereaboutsForm, centre_of
+from portal.widgets.whereabouts import DEFAULT_RADIUS, Origin, WhereaboutsForm, centre_of
+
+
+class OnUnlessOff(BooleanField):
+    """"Open now", on by default: the form sends a hidden open=n before the checkbox's open=y, so a tap that
+    clears the box asks for every station, while a link without the parameter (shared, or the first visit)
+    means the default, open stations only."""
+
+    def process_formdata(self, valuelist):
+        self.data = not valuelist or "y" in valuelist
+
+    def process_data(self, value):
+        self.data = True if value is None else bool(value)
 
 
 class FindForm(WhereaboutsForm):
@@ -29,7 +41,7 @@ class FindForm(WhereaboutsForm):
                                                                for f in stations.FACILITIES.values()],
                             widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
                             validators=[Optional()])
-    open = BooleanField(_l("Open now"))
+    open = OnUnlessOff(_l("Open now"))
     view = HiddenField()
     address = StringField(_l("Or type an address"), validators=[Length(max=100)])
 
@@ -48,6 +60,11 @@ class FindForm(WhereaboutsForm):
         if self.address.data and geocode.enabled():
             self.address.errors = [str(_l("We could not find this address. Choose a city or district instead."))]
         return centre_of(place)
+
+    def filters_on(self) -> int:
+        """How many filters narrow the list, for the one control that holds them."""
+        return len([c for c in self.f.data or [] if c in stations.FACILITIES]) + bool(self.open.data) + (
+            self.radius_m() != DEFAULT_RADIUS)
 
 
 class ReportForm(Form):

@@ -33,7 +33,8 @@ def index():
                             facilities=form.facilities(), open_now=bool(form.open.data)) if origin else None
     return render_page_or_partial("stations/index.html", "stations/_results.html", form=form, picker=picker,
                                   origin=origin, found=found, now=now, map_view=form.view.data == "map",
-                                  tiles=current_app.config["MAP_TILE_URL"])
+                                  tiles=current_app.config["MAP_TILE_URL"], opening_after=stations.opening_after,
+                                  navigation_links=stations.navigation_links)
 
 
 @bp.get("/stations/<int:station_id>")
@@ -41,7 +42,8 @@ def index():
 def detail(station_id: int):
     station = stations.get(station_id)
     return render_template("stations/detail.html", station=station, now=clock.now(), form=ReportForm(),
-                           change=stations.last_change(station), links=stations.navigation_links(station))
+                           change=stations.last_change(station), links=stations.navigation_links(station),
+                           opening_after=stations.opening_after)
 
 
 @bp.get("/s/<code>")

@@ -189,6 +189,19 @@ def opening_after(hours: dict, closed_until: datetime | None, now: datetime) -> 
     return Opening(at, (at.date() - now.astimezone(SHANGHAI).date()).days)
 
 
+def day_runs(hours: dict) -> list[tuple[str, str, list[list[str]]]]:
+    """The week as runs of consecutive days with the same hours, (first day, last day, ranges), Monday first:
+    a page says "every day 07:00–11:30, 13:30–21:00" once instead of seven identical rows."""
+    runs: list[tuple[str, str, list[list[str]]]] = []
+    for day in WEEKDAYS:
+        ranges = hours.get(day) or []
+        if runs and runs[-1][2] == ranges:
+            runs[-1] = (runs[-1][0], day, ranges)
+        else:
+            runs.append((day, day, ranges))
+    return runs
+
+
 def is_all_day(hours: dict) -> bool:
     return all(hours.get(day) == ALL_DAY for day in WEEKDAYS)
 

@@ -70,6 +70,15 @@ def test_a_closed_stations_page_says_when_it_opens(app, client, make_station, cl
     assert "星期日 09:00 开放" in client.get(f"/stations/{station_id}").get_data(as_text=True)
 
 
+def test_equal_days_collapse_into_one_line_on_the_station_page(client, make_station):
+    split = [["07:00", "11:30"], ["13:30", "21:00"]]
+    html = client.get(f"/stations/{make_station(hours=dict.fromkeys(stations.WEEKDAYS, split))}").get_data(as_text=True)
+    assert "<dt>每天</dt>" in html and html.count("07:00–11:30, 13:30–21:00") == 1 and "星期一" not in html
+    weekdays = {d: [["08:30", "17:30"]] for d in ("mon", "tue", "wed", "thu", "fri")}
+    html = client.get(f"/stations/{make_station(hours=weekdays)}").get_data(as_text=True)
+    assert "星期一至星期五" in html and "星期六至星期日" in html and "全天不开放" in html
+
+
 def test_the_filter_count_follows_an_htmx_change(client, make_station):
     make_station(name="石牌驿站")
     fragment = client.get("/stations/?lat=23.1353&lng=113.3340&open=n&f=water",

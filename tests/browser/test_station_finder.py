@@ -74,6 +74,9 @@ def test_results_come_first_and_say_how_many_after_location_and_a_filter(new_con
 
     closed.locator("a").first.click()
     expect(page.locator(".station-status .opens")).to_have_text(re.compile(r"\d\d:\d\d 开放$"))
+    for name in ("其他驿站", "打印本驿站的二维码海报"):  # inline links are tap targets of at least 44x44 px
+        link = page.get_by_role("link", name=name).bounding_box()
+        assert link and link["height"] >= 44 and link["width"] >= 44, (name, link)
     check_page(page, "finder_closed_station")
 
 

@@ -88,6 +88,16 @@ def test_next_opening_after_a_temporary_closure_and_without_hours():
     assert stations.next_opening(never, None, shanghai(2026, 11, 23, 9)) is None
 
 
+def test_equal_days_are_grouped_into_runs():
+    split = [["07:00", "11:30"], ["13:30", "21:00"]]
+    assert stations.day_runs(stations.parse_hours(dict.fromkeys(stations.WEEKDAYS, split))) == [("mon", "sun", split)]
+    assert stations.day_runs(stations.parse_hours(WEEKDAYS)) == [
+        ("mon", "fri", WEEKDAYS["mon"]), ("sat", "sat", [["22:00", "06:00"]]), ("sun", "sun", [])]
+    odd = {"mon": split, "tue": [], "wed": split}
+    assert [(a, b) for a, b, _ in stations.day_runs(stations.parse_hours(odd))] == [
+        ("mon", "mon"), ("tue", "tue"), ("wed", "wed"), ("thu", "sun")]
+
+
 @pytest.mark.parametrize("bad", [
     {"monday": []}, {"mon": "08:00-20:00"}, {"mon": [["8:00", "20:00"]]}, {"mon": [["08:00", "25:00"]]},
     {"mon": [["08:00", "08:00"]]}, {"mon": [["24:00", "06:00"]]}, {"mon": [["08:00"]]}, {"mon": [[8, 20]]},

@@ -43,7 +43,7 @@ def detail(station_id: int):
     station = stations.get(station_id)
     return render_template("stations/detail.html", station=station, now=clock.now(), form=ReportForm(),
                            change=stations.last_change(station), links=stations.navigation_links(station),
-                           opening_after=stations.opening_after)
+                           opening_after=stations.opening_after, day_runs=stations.day_runs)
 
 
 @bp.get("/s/<code>")

@@ -94,6 +94,7 @@ REPLY_TEMPLATES = {
 ACTION_LABELS = {
     "accept": _l("Accept"),
     "dispatch": _l("Pass down"),
+    "accept_and_dispatch": _l("Accept and pass down"),
     "return_up": _l("Return to the union above"),
     "report_up": _l("Report the result up"),
     "reply": _l("Reply to the worker"),

@@ -278,3 +278,19 @@ def test_passing_down_offers_the_union_of_the_cases_place_first(app, make_user, 
     page = client.get(f"/staff/tickets/{ticket_id}").get_data(as_text=True)
     selected = re.findall(r'<option value="(\d+)" selected>', page[page.index('id="target-dispatch"'):])
     assert selected[:1] == ["4401"]
+
+
+def test_accept_and_pass_down_from_the_ticket_page_in_one_press(app, make_user, ticket_at):
+    ticket_id = ticket_at("44")
+    client = client_for(app, make_user, "province")
+    page = client.get(f"/staff/tickets/{ticket_id}").get_data(as_text=True)
+    form = page[page.index(f'action="/staff/tickets/{ticket_id}/accept_and_dispatch"'):]
+    assert 'id="target-accept_and_dispatch"' in form[:form.index("</form>")]
+    assert re.search(r'<option value="4401" selected>', form[:form.index("</form>")])  # the case's own city
+    response = client.post(f"/staff/tickets/{ticket_id}/accept_and_dispatch",
+                           data={"csrf_token": token(client), "target": "4401", "note": "请核实"})
+    assert response.status_code == 303
+    with app.app_context():
+        ticket = db.session.get(Ticket, ticket_id)
+        assert ticket.status is Status.DISPATCHED and ticket.handler_code == "4401"
+        db.session.remove()

@@ -194,6 +194,30 @@ def test_dispatch_goes_one_level_down_only(ctx, staff):
             tickets.take("dispatch", ticket, staff["province"], NOW, target=target, note="")
 
 
+def test_accept_and_pass_down_is_one_step_with_both_in_the_history_or_nothing(ctx, staff):
+    ticket = submit().ticket
+    assert "accept_and_dispatch" in tickets.staff_actions(ticket, staff["province"])
+    for target in ("440106", "44", "nope"):  # not directly below: nothing changes, not even the acceptance
+        with pytest.raises(InvalidInput):
+            tickets.take("accept_and_dispatch", ticket, staff["province"], NOW, target=target, note="")
+        db.session.refresh(ticket)
+        assert ticket.status is Status.SUBMITTED and ticket.handler_code == "44"
+    ticket = tickets.take("accept_and_dispatch", ticket, staff["province"], NOW, target="4401", note="请核实")
+    assert ticket.status is Status.DISPATCHED and ticket.handler_code == "4401"
+    events = db.session.scalars(select(TicketEvent.action).where(TicketEvent.ticket_id == ticket.id)
+                                .order_by(TicketEvent.id)).all()
+    assert events[-2:] == ["accepted", "dispatched"]
+    counts = dict(db.session.execute(select(TicketCount.handler_code, func.sum(TicketCount.n))
+                                     .group_by(TicketCount.handler_code)).all())
+    assert counts.get("44", 0) == 0 and counts["4401"] == 1
+    with pytest.raises(PermissionDenied):  # the city's now: the province no longer takes it
+        tickets.take("accept_and_dispatch", ticket, staff["province"], NOW, target="4401", note="")
+    town = tickets.take("accept", tickets.take("accept_and_dispatch", tickets.take(
+        "accept_and_dispatch", ticket, staff["city"], NOW, target="440106", note=""), staff["district"], NOW,
+        target="440106006", note=""), staff["town"], NOW)
+    assert "accept_and_dispatch" not in tickets.staff_actions(town, staff["town"])  # nobody below a town
+
+
 def test_an_extension_is_decided_by_the_level_above(ctx, staff):
     ticket = tickets.take("accept", submit().ticket, staff["province"], NOW)
     ticket = tickets.take("accept", tickets.take("dispatch", ticket, staff["province"], NOW, target="4401",

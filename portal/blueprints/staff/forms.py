@@ -87,7 +87,7 @@ class ActionForm(Form):
         """What the action takes (tickets.ACTIONS[action].run), read from this one form every action posts."""
         note = self.note.data or ""
         match action:
-            case "dispatch":
+            case "dispatch" | "accept_and_dispatch":
                 return {"target": self.target.data, "note": note}
             case "return_up" | "reopen":
                 return {"reason": note}

@@ -43,8 +43,10 @@ class Change:
     files: list[evidence.StoredFile] = field(default_factory=list)
 
 
-def _apply(ticket: Ticket, action: str, change: Change, now: datetime, actor: User | None) -> Ticket:
-    """Make the change if the ticket is still in a status `action` starts from, and record its event."""
+def _apply(ticket: Ticket, action: str, change: Change, now: datetime, actor: User | None,
+           commit: bool = True) -> Ticket:
+    """Make the change if the ticket is still in a status `action` starts from, and record its event; with
+    commit=False the transaction stays open for the next step of one action (accept, then pass down)."""
     if ticket.status not in ACTIONS[action].starts_from:
         raise InvalidTransition()
     if len(change.note) > MAX_NOTE or "\x00" in change.note:
@@ -69,7 +71,10 @@ def _apply(ticket: Ticket, action: str, change: Change, now: datetime, actor: Us
         target_region_code=change.target, note=change.note.strip(), public=change.public)
     db.session.add(event)
     attach(ticket, event, change.files, now)
-    db.session.commit()
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
     db.session.refresh(ticket)
     return ticket
 
@@ -98,16 +103,32 @@ def _reopened(ticket: Ticket, now: datetime) -> dict:
 # ----- the steps: each is (ticket, actor, now, **inputs). `take` began the write transaction (but for
 # add_information, which re-encodes photos first) and checked who the actor is and that the step is possible.
 
+def _accepted(ticket: Ticket) -> Change:
+    return Change("accepted", Status.ACCEPTED if ticket.status is Status.SUBMITTED else Status.IN_PROGRESS)
+
+
 def _accept(ticket: Ticket, user: User, now: datetime) -> Ticket:
-    to = Status.ACCEPTED if ticket.status is Status.SUBMITTED else Status.IN_PROGRESS
-    return _apply(ticket, "accept", Change("accepted", to), now, user)
+    return _apply(ticket, "accept", _accepted(ticket), now, user)
+
+
+def _below(ticket: Ticket, target: str) -> Region:
+    region = db.session.get(Region, target or "")
+    if region is None or region.parent_code != ticket.handler_code:
+        raise InvalidInput(fields={"target": _l("Choose a union directly below yours.")})
+    return region
+
+
+def _accept_and_dispatch(ticket: Ticket, user: User, now: datetime, *, target: str, note: str = "") -> Ticket:
+    """Accept and pass down in one transaction (the history shows both steps): most cases that reach a union
+    are for a union below it, and one press is one decision."""
+    _below(ticket, target)  # before anything changes
+    _apply(ticket, "accept", _accepted(ticket), now, user, commit=False)
+    return _dispatch(ticket, user, now, target=target, note=note)
 
 
 def _dispatch(ticket: Ticket, user: User, now: datetime, *, target: str, note: str = "") -> Ticket:
     """Down one level only (逐级下派), to a union directly below the handling one."""
-    region = db.session.get(Region, target or "")
-    if region is None or region.parent_code != ticket.handler_code:
-        raise InvalidInput(fields={"target": _l("Choose a union directly below yours.")})
+    region = _below(ticket, target)
     change = Change("dispatched", Status.DISPATCHED, note, public=False, target=region.code,
                     values={"handler_code": region.code, "dispatched_at": ticket.dispatched_at or now})
     return _apply(ticket, "dispatch", change, now, user)
@@ -271,6 +292,8 @@ S = Status
 OPEN = frozenset(OPEN_STATUSES)
 ACTIONS = {a.name: a for a in (  # in the order the staff page offers them
     Action("accept", frozenset({S.SUBMITTED, S.DISPATCHED, S.RETURNED_UP, S.REOPENED}), HANDLER, _accept),
+    Action("accept_and_dispatch", frozenset({S.SUBMITTED, S.DISPATCHED, S.RETURNED_UP, S.REOPENED}), HANDLER,
+           _accept_and_dispatch, _has_union_below),
     Action("dispatch", frozenset({S.ACCEPTED, S.IN_PROGRESS, S.RETURNED_UP}), HANDLER, _dispatch, _has_union_below),
     Action("reply", frozenset({S.ACCEPTED, S.IN_PROGRESS}), HANDLER, _reply),
     Action("report_up", frozenset({S.IN_PROGRESS}), HANDLER, _report_up, _has_union_above),

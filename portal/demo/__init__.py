@@ -302,7 +302,7 @@ def _load_stations(now: datetime) -> int:
         return 0
     rng = random.Random(12351)  # noqa: S311 — fictional data, the same on every machine
     manager = users.find_user("19900000201")
-    made = 0
+    made, names = 0, {}
     for city in regions.children(regions.ancestry(T)[0].code):
         districts = [d for d in regions.children(city.code) if d.lat is not None] or [city]
         for n in range(BIG_CITIES.get(city.code, 10)):
@@ -316,8 +316,11 @@ def _load_stations(now: datetime) -> int:
             hours = rng.choice(HOURS)
             if made == 0:  # the street's flagship station: open round the clock, with the usual facilities
                 kind, pattern, codes, hours = StationKind.UNION, "{town}工会驿站", list(COMMON[:6]), HOURS[0]
+            base = pattern.format(town=town.name, district=district.name)
+            names[base] = names.get(base, 0) + 1  # two of one kind in one street: the second says which it is
+            name = base if names[base] == 1 else f"{base}（{names[base]}号站）"
             data = stations.StationData(
-                name=pattern.format(town=town.name, district=district.name), kind=kind,
+                name=name, kind=kind,
                 address=f"{city.name}{district.name}{town.name}某某路{rng.randrange(1, 400)}号",
                 region_code=town.code, lat=district.lat + rng.gauss(0, 0.02), lng=district.lng + rng.gauss(0, 0.02),
                 facilities=stations.mask_of(codes), hours=hours, phone="020-0000" + f"{made:04d}",

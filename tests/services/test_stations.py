@@ -216,3 +216,13 @@ def test_a_closure_needs_a_future_time_within_a_year_and_a_reason(ctx, make_stat
     with pytest.raises(InvalidInput):
         stations.set_closure(station, db.session.get(User, manager.id), until, reason, NOW)
     assert db.session.get(Station, station.id).closed_until is None
+
+
+def test_the_demo_gives_every_station_its_own_name(ctx):
+    """Two stations of one kind in one street are told apart ("…（2号站）"), not listed twice under one name."""
+    from portal import demo
+
+    demo.load(NOW, ["44"])
+    names = list(db.session.scalars(select(Station.name)))
+    assert len(names) > 100 and len(set(names)) == len(names)
+    assert any(name.endswith("号站）") for name in names)

@@ -7,13 +7,14 @@ import pytest
 
 from portal.extensions import db
 from portal.services import users
+from tests import factories
 from tests.conftest import NOW, PASSWORD, csrf_token, login
 
 
-def test_members_sign_in_with_their_mobile_number_and_land_on_their_account(client, make_user):
+def test_members_sign_in_with_their_mobile_number_and_land_on_their_card(client, make_user):
     make_user("member", phone="13800000001", name="李师傅")
     response = login(client, "138 0000 0001")
-    assert response.status_code == 303 and response.headers["Location"] == "/account"
+    assert response.status_code == 303 and response.headers["Location"] == "/member/card"
     html = client.get("/account").get_data(as_text=True)
     assert "李师傅" in html and "138****0001" in html and "13800000001" not in html
 
@@ -128,8 +129,8 @@ def test_remember_me_sets_a_hardened_cookie_for_members_only(client, make_user):
 
 
 @pytest.mark.parametrize(("target", "landing"), [
-    ("/unions?city=4401", "/unions?city=4401"), ("https://evil.example/", "/account"),
-    ("//evil.example/", "/account"), ("/\\evil.example", "/account"), ("javascript:alert(1)", "/account"),
+    ("/unions?city=4401", "/unions?city=4401"), ("https://evil.example/", "/member/card"),
+    ("//evil.example/", "/member/card"), ("/\\evil.example", "/member/card"), ("javascript:alert(1)", "/member/card"),
 ])
 def test_after_sign_in_only_local_next_targets_are_followed(client, make_user, target, landing):
     make_user(phone="13800000001")
@@ -144,7 +145,7 @@ def test_htmx_sign_in_redirects_with_hx_redirect(client, make_user):
     token = csrf_token(client, "/login")
     response = client.post("/login", headers={"HX-Request": "true", "X-CSRFToken": token},
                            data={"phone": "13800000001", "password": PASSWORD})
-    assert response.headers["HX-Redirect"] == "/account"
+    assert response.headers["HX-Redirect"] == "/member/card"
 
 
 def test_repeated_failures_lock_the_account_but_not_others(app, client, make_user):
@@ -185,3 +186,26 @@ def test_sign_in_events_are_logged_without_secrets(client, make_user, caplog):
         login(client, "13800000001")
     assert "login failed" in caplog.text and f"login ok user={user.id}" in caplog.text
     assert "13800000001" not in caplog.text and PASSWORD not in caplog.text and "wrong-password" not in caplog.text
+
+
+@pytest.mark.parametrize(("role", "landing"), [
+    ("member", "/member/card"), ("merchant", "/merchant/"), ("station_manager", "/stations/manage/"),
+])
+def test_each_role_lands_where_it_works(app, client, make_user, role, landing):
+    if role == "merchant":  # a cashier of a real merchant, so the counter opens
+        with app.app_context():
+            factories.merchant(staff=["13800000001"])
+            db.session.remove()
+    else:
+        make_user(role, phone="13800000001")
+    response = login(client, "13800000001")
+    assert response.status_code == 303 and response.headers["Location"] == landing
+    assert client.get(landing).status_code == 200
+
+
+def test_a_next_target_still_wins_over_the_landing(client, make_user):
+    make_user("merchant", phone="13800000001")
+    token = csrf_token(client, "/login")
+    response = client.post("/login", query_string={"next": "/merchant/offers"},
+                           data={"phone": "13800000001", "password": PASSWORD, "csrf_token": token})
+    assert response.headers["Location"] == "/merchant/offers"

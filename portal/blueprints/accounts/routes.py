@@ -48,8 +48,14 @@ def _safe_next(target: str | None) -> str | None:
     return target if ok and "\\" not in target else None
 
 
+LANDINGS = {Role.MEMBER: "members.card", Role.MERCHANT: "merchants.counter",
+            Role.STATION_MANAGER: "stations.manage", Role.STAFF: "staff.index", Role.ADMIN: "staff.index"}
+
+
 def _landing(user) -> str:
-    return url_for("staff.index" if user.role in (Role.STAFF, Role.ADMIN) else "accounts.profile")
+    """Where each role works: a member shows the card, a cashier serves at the counter, a manager keeps the
+    stations, staff answer the inbox."""
+    return url_for(LANDINGS.get(user.role, "accounts.profile"))
 
 
 def _refused(event: str, error: DomainError, level: int = logging.WARNING) -> None:

@@ -53,6 +53,10 @@ class Conflict(DomainError):
 class AlreadyRedeemed(Conflict):
     message = _l("This voucher has already been used.")
 
+    def __init__(self, message=None, *, used_at=None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.used_at = used_at  # when it was used (UTC), for a caller that shows it its own way
+
 
 class NotRedeemable(DomainError):
     """A voucher or card that exists but cannot be used here or now: expired, another merchant's, not valid yet."""

@@ -63,6 +63,7 @@ EXPECTED = {
     # The counter: a merchant's staff only, and only their own merchant's redemptions and offers (404 otherwise).
     "merchants.counter": frozenset({Role.MERCHANT}),
     "merchants.checkout": frozenset({Role.MERCHANT}),
+    "merchants.amount": frozenset({Role.MERCHANT}),
     "merchants.redeem": frozenset({Role.MERCHANT}),
     "merchants.receipt": frozenset({Role.MERCHANT}),
     "merchants.undo": frozenset({Role.MERCHANT}),

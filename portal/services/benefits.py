@@ -27,6 +27,7 @@ from portal.models import (
     Campaign,
     LimitPeriod,
     Membership,
+    MembershipStatus,
     Merchant,
     MerchantCategory,
     Offer,
@@ -37,7 +38,7 @@ from portal.models import (
 )
 from portal.services import csvfile, members, merchants, users
 from portal.services.sla import SHANGHAI, local_date
-from portal.vocabulary import OCCUPATION_LABELS
+from portal.vocabulary import MERCHANT_CATEGORY_LABELS, OCCUPATION_LABELS
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed at a till
 CODE_LENGTH = 12
@@ -332,6 +333,46 @@ def _uses_left(offer: Offer, membership_id: int, now: datetime) -> bool:
         *live, Redemption.local_day >= today.replace(day=1), Redemption.local_day <= today)) >= offer.per_month)
 
 
+def saving(bill_fen: int, offer: Offer | None, voucher: Voucher | None) -> tuple[int, int]:
+    """What an offer and a voucher take off one bill, in that order (the voucher from what the offer leaves):
+    the one computation redemption records and the checkout's preview shows. Below a minimum spend, nothing."""
+    offer_fen = merchants.offer_saving(offer, bill_fen) if offer else 0
+    if voucher is None or bill_fen < voucher.campaign.min_spend_fen:
+        return offer_fen, 0
+    return offer_fen, min(voucher.campaign.amount_fen, bill_fen - offer_fen)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """An offer and a voucher for one bill, and what the member saves and pays with them."""
+
+    bill_fen: int
+    offer: Offer | None
+    voucher: Voucher | None
+    offer_saving_fen: int
+    voucher_saving_fen: int
+
+    @property
+    def saving_fen(self) -> int:
+        return self.offer_saving_fen + self.voucher_saving_fen
+
+    @property
+    def to_pay_fen(self) -> int:
+        return self.bill_fen - self.saving_fen
+
+
+def choice(bill_fen: int, offer: Offer | None, voucher: Voucher | None) -> Choice:
+    return Choice(bill_fen, offer, voucher, *saving(bill_fen, offer, voucher))
+
+
+def best_choice(bill_fen: int, offers: list[Offer], vouchers: list[Voucher]) -> Choice:
+    """The offer and voucher (one of each at most, as a redemption allows) that save the member most on this
+    bill. On a tie the fewer things used, then an offer rather than a voucher, then the earlier in the lists
+    (vouchers come soonest-expiring first): a voucher that would add nothing stays in the wallet."""
+    options = [choice(bill_fen, o, v) for v in [None, *vouchers] for o in [None, *offers]]
+    return max(options, key=lambda c: (c.saving_fen, -((c.offer_saving_fen > 0) + (c.voucher_saving_fen > 0))))
+
+
 @dataclass(frozen=True)
 class Sale:
     """One bill to redeem against: a voucher (by code), an offer, or both."""
@@ -364,8 +405,9 @@ def _replay(merchant: Merchant, key: str | None, sale: Sale) -> Result | None:
 
 def _why_not(voucher: Voucher, now: datetime) -> Exception:
     if voucher.status is VoucherStatus.USED:
-        return AlreadyRedeemed(_l("This voucher was already used on %(when)s.",
-                                  when=voucher.used_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")))
+        used = voucher.used_at.astimezone(SHANGHAI)
+        return AlreadyRedeemed(_l("This voucher was already used on %(day)s at %(time)s.", day=used.strftime(
+            "%Y-%m-%d"), time=used.strftime("%H:%M")), used_at=voucher.used_at)
     if now < voucher.valid_from:
         return NotRedeemable(_l("This voucher cannot be used before %(when)s.",
                                 when=voucher.valid_from.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")))
@@ -375,6 +417,24 @@ def _why_not(voucher: Voucher, now: datetime) -> Exception:
                             when=voucher.valid_until.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")))
 
 
+def _elsewhere(voucher: Voucher):
+    """Whose voucher it is, when it is not this merchant's to take."""
+    campaign = voucher.campaign
+    if campaign.merchant_id is not None:
+        return _l("This voucher cannot be used at this merchant: it is for %(merchant)s only.",
+                  merchant=db.session.get(Merchant, campaign.merchant_id).name)
+    return _l("This voucher cannot be used at this merchant: it is for %(category)s only.",
+              category=MERCHANT_CATEGORY_LABELS[campaign.category])
+
+
+def _not_valid(membership: Membership):
+    """Why a membership is not valid: it ended (on which day), or it is not active."""
+    if membership.status is MembershipStatus.ACTIVE and membership.valid_until is not None:
+        return _l("The member's membership is not valid: it ended on %(day)s.",
+                  day=membership.valid_until.isoformat())
+    return _l("The member's membership is not valid: it is not active.")
+
+
 def _use_voucher(merchant: Merchant, sale: Sale, now: datetime) -> Voucher:
     voucher = db.session.scalar(select(Voucher).where(Voucher.code == normalise_code(sale.voucher_code)))
     if voucher is None:
@@ -382,12 +442,12 @@ def _use_voucher(merchant: Merchant, sale: Sale, now: datetime) -> Voucher:
     if sale.membership_id is not None and voucher.membership_id != sale.membership_id:
         raise NotRedeemable(_l("This voucher belongs to another member."))
     if not usable_here(voucher, merchant):
-        raise NotRedeemable(_l("This voucher cannot be used at this merchant."))
+        raise NotRedeemable(_elsewhere(voucher))
     if sale.bill_fen < voucher.campaign.min_spend_fen:
         raise NotRedeemable(_l("This voucher needs a bill of at least ¥%(amount).2f.",
                                amount=voucher.campaign.min_spend_fen / 100))
     if not members.is_valid(voucher.membership, now):
-        raise NotRedeemable(_l("The member's membership is not valid."))
+        raise NotRedeemable(_not_valid(voucher.membership))
     used = db.session.execute(update(Voucher).where(
         Voucher.id == voucher.id, Voucher.status == VoucherStatus.AVAILABLE, Voucher.valid_from <= now,
         Voucher.valid_until > now,
@@ -429,11 +489,10 @@ def redeem(merchant: Merchant, sale: Sale, now: datetime, *, staff: User | None 
         membership_id = voucher.membership_id if voucher else sale.membership_id
         if membership_id is None:
             raise InvalidInput(fields={"member": _l("Read the member's card first.")})
-        if not voucher and not members.is_valid(members.get(membership_id), now):
-            raise NotRedeemable(_l("The member's membership is not valid."))
+        if not voucher and not members.is_valid(holder := members.get(membership_id), now):
+            raise NotRedeemable(_not_valid(holder))
         offer = _use_offer(merchant, sale.offer_id, membership_id, sale.bill_fen, now) if sale.offer_id else None
-        offer_saving = merchants.offer_saving(offer, sale.bill_fen) if offer else 0
-        voucher_saving = min(voucher.campaign.amount_fen, sale.bill_fen - offer_saving) if voucher else 0
+        offer_saving, voucher_saving = saving(sale.bill_fen, offer, voucher)
         redemption = Redemption(
             merchant_id=merchant.id, membership_id=membership_id, voucher_id=voucher.id if voucher else None,
             offer_id=offer.id if offer else None, bill_fen=sale.bill_fen, offer_saving_fen=offer_saving,

@@ -185,7 +185,7 @@ def test_the_counter_reads_a_card_and_redeems_an_offer_and_a_voucher_once(counte
     c = counter
     page = _html(c.client.get("/merchant/"))
     assert 'action="/merchant/checkout"' in page and "data-scan hidden" in page and "/static/js/scan.js" in page
-    assert re.search(r'<script src="/static/js/scan.js" defer>', page) and "好味餐厅" in page
+    assert re.search(r'<script src="/static/js/scan\.js[^"]*" defer>', page) and "好味餐厅" in page
     checkout = _checkout(c)
     html = _html(checkout)
     assert checkout.status_code == 200 and "Valid membership" in html
@@ -461,3 +461,60 @@ def test_a_merchant_account_that_no_merchant_employs_gets_404(app, make_user):
     assert client.get("/merchant/offers").status_code == 404
     assert client.post("/merchant/checkout", data={"csrf_token": token, "code": "1"}).status_code == 404
     assert client.post("/merchant/redeem", data={"csrf_token": token}).status_code == 404
+
+
+# ------------------------------------------------------------------ issue 14: best choice and refusals
+
+def _checkout_with_bill(c, bill: str):
+    token = csrf_token(c.client, "/merchant/")
+    return c.client.post("/merchant/checkout", data={"csrf_token": token, "bill": bill,
+                                                     "code": _card_code(c.app, c.membership)})
+
+
+def _checked(page: str, name: str) -> str:
+    return re.search(rf'<input type="radio" id="[^"]+" name="{name}" value="([^"]*)" checked>', page).group(1)
+
+
+def test_with_the_bill_the_checkout_chooses_what_saves_most_and_shows_what_to_pay(counter):
+    c = counter
+    page = _html(_checkout_with_bill(c, "30"))  # 10 % = ¥3.00 and the ¥5 voucher: ¥8.00 off, ¥22.00 to pay
+    assert (_checked(page, "offer"), _checked(page, "voucher")) == (str(c.offer), str(c.voucher))
+    summary = page[page.index('id="merchants-summary"'):]
+    assert re.search(r"Bill</dt><dd>¥30\.00.*Saving</dt><dd[^>]*>−¥8\.00.*To pay</dt><dd>¥22\.00", summary, re.S)
+    assert page.index('id="merchants-summary"') < page.index("Confirm and redeem")
+    # A different bill and choice, worked out again: nothing is redeemed, the amounts follow the choice.
+    again = c.client.post("/merchant/checkout/amount", data={
+        "csrf_token": csrf_token(c.client, "/merchant/"), "ref": _hidden(page, "ref"), "token": _hidden(page, "token"),
+        "bill": "4", "offer": "", "voucher": str(c.voucher)})
+    assert again.status_code == 200 and _count(c.app, Redemption) == 0
+    worked = _html(again)
+    assert re.search(r"Saving</dt><dd[^>]*>−¥4\.00.*To pay</dt><dd>¥0\.00", worked, re.S)
+    assert _checked(worked, "voucher") == str(c.voucher) and _checked(worked, "offer") == ""
+    done, _ = _confirm(c, worked, bill="4", offer="")
+    assert done.status_code == 303 and _count(c.app, Redemption) == 1
+
+
+def test_without_the_bill_no_amount_is_guessed(counter):
+    page = _html(_checkout(counter))
+    assert 'id="merchants-summary"' not in page and _checked(page, "offer") == str(counter.offer)
+
+
+def test_a_checkout_that_cannot_be_read_begins_again_with_the_card(counter):
+    response = counter.client.post("/merchant/checkout/amount", data={
+        "csrf_token": csrf_token(counter.client, "/merchant/"), "ref": "forged", "bill": "30"})
+    page = _html(response)
+    assert response.status_code == 422 and "could not be read" in page and 'action="/merchant/checkout"' in page
+
+
+def test_a_used_voucher_is_refused_at_the_top_with_the_time_it_was_used(counter):
+    c = counter
+    with c.app.app_context():
+        merchant = merchants.get(c.merchant)
+        benefits.redeem(merchant, benefits.Sale(bill_fen=1000, voucher_code=c.code), NOW + timedelta(minutes=1))
+    response = c.client.post("/merchant/redeem", data={"csrf_token": csrf_token(c.client, "/merchant/"),
+                                                       "voucher_code": c.code, "bill": "20"})
+    page = _html(response)
+    assert response.status_code == 409
+    alert = re.search(r'<div class="notice notice-error" role="alert" tabindex="-1" autofocus>(.*?)</div>', page, re.S)
+    assert alert and "already used on 2026-11-20 at 10:01" in alert.group(1)  # 02:01 UTC is 10:01 in Beijing
+    assert page.index("autofocus") < page.index("Read the member's card")  # above both forms

@@ -20,6 +20,7 @@ from portal.models import (
     VoucherStatus,
 )
 from portal.services import benefits, members, merchants
+from portal.services.sla import SHANGHAI
 from tests.factories import NOW, PASSWORD, ROSTER_HEADER, roster
 
 
@@ -218,3 +219,77 @@ def test_the_wallet_and_the_totals_agree_with_what_happened(world):
     assert by_name["星光影城"].redemptions == 0
     csv_text = benefits.totals_csv()
     assert csv_text.startswith("\ufeffcampaign,") and "清凉券,5.00,4,3,1,20.00,5.00,15.00" in csv_text
+
+
+# ------------------------------------------------------------------------- refusals and the best choice
+
+def test_each_refusal_says_why_with_its_data(app, world):
+    with app.test_request_context("/?lang=en"):  # the messages read in English
+        _refusals(*world)
+
+
+def _refusals(rider, sweeper, restaurant, cinema):
+    movie = benefits.claim(rider, campaign(name="一元观影", category=MerchantCategory.CINEMA, amount_fen=3000).id, NOW)
+    own = benefits.claim(rider, campaign(name="本店券", merchant_id=cinema.id).id, NOW)
+    with pytest.raises(NotRedeemable, match="it is for 星光影城 only"):
+        benefits.redeem(restaurant, benefits.Sale(bill_fen=5000, voucher_code=own.code), NOW)
+    with pytest.raises(NotRedeemable, match="cannot be used at this merchant: it is for"):
+        benefits.redeem(restaurant, benefits.Sale(bill_fen=5000, voucher_code=movie.code), NOW)
+    with pytest.raises(NotRedeemable, match="belongs to another member"):
+        benefits.redeem(cinema, benefits.Sale(bill_fen=5000, voucher_code=movie.code, membership_id=sweeper.id), NOW)
+    with pytest.raises(NotRedeemable, match="expired on 2026-12-20"):
+        benefits.redeem(cinema, benefits.Sale(bill_fen=5000, voucher_code=movie.code), NOW + timedelta(days=31))
+    used_at = NOW + timedelta(minutes=2)
+    benefits.redeem(cinema, benefits.Sale(bill_fen=5000, voucher_code=movie.code), used_at)
+    with pytest.raises(AlreadyRedeemed) as refused:
+        benefits.redeem(cinema, benefits.Sale(bill_fen=5000, voucher_code=movie.code), NOW + timedelta(hours=1))
+    beijing = used_at.astimezone(SHANGHAI)
+    assert refused.value.used_at == used_at
+    assert f"used on {beijing:%Y-%m-%d} at {beijing:%H:%M}" in str(refused.value.message)
+    lapsed = db.session.get(type(rider), rider.id)
+    lapsed.valid_until = NOW.date() - timedelta(days=1)
+    db.session.commit()
+    with pytest.raises(NotRedeemable, match=f"it ended on {lapsed.valid_until.isoformat()}"):
+        tenth = _offer(restaurant, "九折", kind=OfferKind.PERCENT, percent_off=10)
+        benefits.redeem(restaurant, benefits.Sale(bill_fen=5000, membership_id=rider.id, offer_id=tenth.id), NOW)
+
+
+def _offer(restaurant, title, **fields):
+    return merchants.add_offer(restaurant, merchants.OfferData(title=title, **fields), NOW)
+
+
+def test_the_best_choice_saves_the_most_on_this_bill_as_redemption_counts_it(world):
+    rider, _, restaurant, _ = world
+    tenth = _offer(restaurant, "九折封顶10元", kind=OfferKind.PERCENT, percent_off=10, max_saving_fen=1000)
+    eight = _offer(restaurant, "满50减8", kind=OfferKind.FIXED, amount_fen=800, min_spend_fen=5000)
+    small = benefits.claim(rider, campaign(name="五元券", amount_fen=500).id, NOW)
+    big = benefits.claim(rider, campaign(name="二十元券", amount_fen=2000, min_spend_fen=10_000).id, NOW)
+    offers, vouchers = [tenth, eight], [small, big]
+
+    cheap = benefits.best_choice(3000, offers, vouchers)  # 10 % = 3.00; the ¥8 offer and ¥20 voucher need more
+    assert (cheap.offer, cheap.voucher, cheap.saving_fen, cheap.to_pay_fen) == (tenth, small, 800, 2200)
+    middle = benefits.best_choice(6000, offers, vouchers)  # ¥8 beats 10 % (6.00)
+    assert (middle.offer, middle.voucher, middle.saving_fen) == (eight, small, 1300)
+    large = benefits.best_choice(20_000, offers, vouchers)  # 10 % capped at ¥10, and the ¥20 voucher
+    assert (large.offer, large.voucher, large.saving_fen, large.to_pay_fen) == (tenth, big, 3000, 17_000)
+    tiny = benefits.best_choice(300, [eight], [small])  # the voucher can save only the bill
+    assert (tiny.offer, tiny.voucher, tiny.saving_fen, tiny.to_pay_fen) == (None, small, 300, 0)
+    nothing = benefits.best_choice(1000, [eight], [big])  # neither applies: nothing is used up
+    assert (nothing.offer, nothing.voucher, nothing.saving_fen) == (None, None, 0)
+
+    done = benefits.redeem(restaurant, benefits.Sale(bill_fen=20_000, offer_id=large.offer.id,
+                                                     voucher_code=large.voucher.code, membership_id=rider.id),
+                           NOW).redemption
+    assert (done.offer_saving_fen, done.voucher_saving_fen, done.paid_fen) == (
+        large.offer_saving_fen, large.voucher_saving_fen, large.to_pay_fen)
+
+
+def test_on_a_tie_the_voucher_that_expires_first_and_fewer_things_are_used(world):
+    rider, _, restaurant, _ = world
+    later = benefits.claim(rider, campaign(name="晚到期", amount_fen=500).id, NOW)
+    sooner = benefits.claim(rider, campaign(name="早到期", amount_fen=500, ends_at=NOW + timedelta(days=2)).id, NOW)
+    vouchers = benefits.checkout(restaurant, rider, NOW).vouchers
+    assert vouchers == [sooner, later]
+    assert benefits.best_choice(2000, [], vouchers).voucher == sooner
+    whole = _offer(restaurant, "立减5元", kind=OfferKind.FIXED, amount_fen=500)
+    assert benefits.best_choice(500, [whole], vouchers).voucher is None  # the offer alone pays the bill

@@ -57,6 +57,15 @@ class CardForm(Form):
 
     code = StringField(_l("Member code"), validators=[DataRequired(_l("Type the code under the member's QR, or "
                                                                       "scan the QR.")), Length(max=200)])
+    bill = StringField(_l("Bill (yuan, optional)"), validators=[Length(max=20)])
+
+    def validate_bill(self, field) -> None:
+        if field.data and not 1 <= (_fen(field.data) or 0) <= merchants.MAX_BILL_FEN:
+            raise ValidationError(_l("Enter the bill: more than ¥0 and at most ¥100,000."))
+
+    def bill_fen(self) -> int | None:
+        """The bill, when one was typed: the checkout then chooses what saves most and shows what to pay."""
+        return _fen(self.bill.data) if self.bill.data and not self.bill.errors else None
 
 
 def _fen(raw: str | None) -> int | None:
@@ -84,6 +93,13 @@ class RedeemForm(OneTimeForm):
     def validate_voucher_code(self, field) -> None:
         if not self.ref.data and not benefits.normalise_code(field.data):
             raise ValidationError(_l("Type the code of the voucher."))
+
+    def bill_fen(self) -> int | None:
+        try:
+            fen = _fen(self.bill.data)
+        except ValidationError:
+            return None
+        return fen if fen and 1 <= fen <= merchants.MAX_BILL_FEN else None
 
     def sale(self, membership_id: int | None, vouchers: list[Voucher]) -> benefits.Sale:
         """What to redeem: a chosen voucher must be one the checkout offered (its code never left the server)."""

@@ -64,12 +64,25 @@ def _counter(merchant, card: CardForm | None = None, voucher: RedeemForm | None 
                            voucher=voucher or RedeemForm(formdata=None), recent=benefits.recent(merchant)), status
 
 
-def _checkout(merchant, membership, now, form: RedeemForm | None = None, status: int = 200):
-    """Is the membership valid, which offers and vouchers apply; the first offer is chosen to begin with."""
+def _chosen(found, form: RedeemForm):
+    """The bill, the offer and the voucher the posted form names, as what the member would save and pay."""
+    bill = form.bill_fen()
+    offer = next((o for o in found.offers if str(o.id) == form.offer.data), None)
+    voucher = next((v for v in found.vouchers if str(v.id) == form.voucher.data), None)
+    return benefits.choice(bill, offer, voucher) if bill else None
+
+
+def _checkout(merchant, membership, now, form: RedeemForm | None = None, status: int = 200, bill: int | None = None):
+    """Is the membership valid, which offers and vouchers apply. With the bill known, what saves the member most
+    is chosen to begin with and the amount to pay is shown; without it, the first offer."""
     found = benefits.checkout(merchant, membership, now)
+    best = benefits.best_choice(bill, found.offers, found.vouchers) if bill and form is None else None
+    offer = best.offer if best else (found.offers[0] if found.offers and bill is None else None)
     form = form or RedeemForm(formdata=None, ref=merchants.checkout_ref(merchant, membership, now),
-                              offer=str(found.offers[0].id) if found.offers else "")
-    return render_template("merchants/checkout.html", merchant=merchant, checkout=found, form=form, now=now), status
+                              bill=f"{bill / 100:.2f}" if bill else "", offer=str(offer.id) if offer else "",
+                              voucher=str(best.voucher.id) if best and best.voucher else "")
+    return render_template("merchants/checkout.html", merchant=merchant, checkout=found, form=form, now=now,
+                           summary=best or _chosen(found, form)), status
 
 
 @bp.get("/merchant/")
@@ -92,7 +105,21 @@ def checkout():
     except NotRedeemable as error:
         form.show_error(error, at="code")
         return _counter(merchant, card=form, status=error.status)
-    return _checkout(merchant, membership, now)
+    return _checkout(merchant, membership, now, bill=form.bill_fen())
+
+
+@bp.post("/merchant/checkout/amount")
+@roles(STAFF)
+@rerender_on_csrf_error
+def amount():
+    """The checkout again, with the bill and the choices posted, showing what the member saves and pays; nothing
+    is redeemed. A checkout that cannot be read begins again with the card."""
+    merchant, form, now = merchants.of_staff(current_user), RedeemForm(), clock.now()
+    try:
+        membership = merchants.read_checkout_ref(merchant, form.ref.data or "", now)
+    except DomainError as error:
+        return _counter(merchant, problems=[str(error.message)], status=error.status)
+    return _checkout(merchant, membership, now, form)
 
 
 def _redeem(merchant, membership, form: RedeemForm, now):

@@ -1,0 +1,184 @@
+"""Light and fast pages: the grievance form and the station finder, as a cheap phone on a weak network gets them.
+
+Measured in one run:
+  bytes        the grievance form's first load (the page, then every static file it names, br-compressed as a
+               browser asks for them; headers included) and a repeat visit (only what is not cached as immutable
+               must be fetched again) — target <= 40 KB first, only the HTML on repeat.
+               tests/browser/test_light_pages.py measures the same in Chromium.
+  in process   render times of GET /grievances/ and GET /stations/ through the Flask test client (p50/p95), the
+               3 ms target of issue 14 (not yet met: these are the figures to start from)
+  HTTP         requests per second of both pages under gunicorn (2 workers) from 32 concurrent connections, beside a
+               Flask hello-world app under the same gunicorn settings started in the same run — target >= 0.25
+
+Usage: .venv/bin/python bench/bench_pages.py [--renders 300] [--seconds 10] [--clients 32]
+Every loop is bounded in count and time; each server is stopped by its PID at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from flask import Flask  # noqa: E402
+
+from bench.common import gunicorn, pct  # noqa: E402
+from tests import live  # noqa: E402
+
+PAGES = {"grievance form": "/grievances/", "station finder": "/stations/"}
+BROWSER = {"Host": "127.0.0.1", "Accept-Encoding": "gzip, deflate, br, zstd", "Accept-Language": "zh-CN"}
+
+hello = Flask("hello")  # the yardstick: gunicorn serves it as bench.bench_pages:hello
+
+
+@hello.get("/")
+def _hello():
+    return "Hello, World!"
+
+
+@hello.get("/healthz")
+def _hello_health():
+    return "ok"
+
+
+@contextmanager
+def hello_server(log_path: Path, workers: int = 2):
+    """The hello-world app under gunicorn with the portal's worker count, stopped by its PID."""
+    port = live.free_port()
+    with log_path.open("wb") as log:
+        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
+                                   str(workers), "--no-control-socket", "bench.bench_pages:hello"],
+                                  cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while live.status_of(f"http://127.0.0.1:{port}/healthz") != 200:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"hello-world gunicorn did not start; see {log_path}")
+            time.sleep(0.1)
+        yield port
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _get(port: int, path: str, headers: dict | None = None) -> tuple[int, dict, bytes, int]:
+    """Status, headers, body as sent (compressed) and the bytes on the wire (status line, headers, body)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", path, headers=BROWSER | (headers or {}))
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    head = f"HTTP/1.1 {response.status} {response.reason}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in
+                                                                       response.getheaders()) + "\r\n"
+    return response.status, {k.lower(): v for k, v in response.getheaders()}, body, len(head.encode()) + len(body)
+
+
+def _decoded(body: bytes, encoding: str | None) -> str:
+    import gzip  # noqa: PLC0415
+
+    import brotli  # noqa: PLC0415
+    return {"br": brotli.decompress, "gzip": gzip.decompress}.get(encoding, bytes)(body).decode()
+
+
+def bytes_on_the_wire(port: int, path: str) -> dict:
+    status, headers, body, wire = _get(port, path)
+    assert status == 200, (path, status)
+    html = _decoded(body, headers.get("content-encoding"))
+    first, repeat, assets = wire, wire, {}
+    for url in dict.fromkeys(re.findall(r'(?:src|href)="(/static/[^"]+)"', html)):
+        status, asset_headers, _, asset_wire = _get(port, url)
+        assert status == 200, (url, status)
+        first += asset_wire
+        immutable = "immutable" in asset_headers.get("cache-control", "")
+        repeat += 0 if immutable else asset_wire
+        assets[url.split("?")[0]] = {"bytes": asset_wire, "encoding": asset_headers.get("content-encoding"),
+                                     "cached_as_immutable": immutable}
+    return {"first_load_bytes": first, "repeat_visit_bytes": repeat, "html_bytes": wire,
+            "html_uncompressed_bytes": len(html.encode()), "html_encoding": headers.get("content-encoding"),
+            "assets": assets, "first_load_within_40KB": first <= 40 * 1024}
+
+
+def render_times(renders: int, seconds: float) -> dict:
+    """In process, the app as gunicorn's worker has it (the same database), without the network."""
+    from portal import create_app  # noqa: PLC0415 — after the environment is set
+
+    app = create_app()
+    app.config["RATELIMIT_ENABLED"] = False
+    client, results = app.test_client(), {}
+    for name, path in PAGES.items():
+        times, deadline = [], time.monotonic() + seconds
+        client.get(path)  # warm: templates compiled, caches filled
+        for _ in range(renders):
+            if time.monotonic() > deadline:
+                break
+            started = time.perf_counter()
+            assert client.get(path).status_code == 200
+            times.append((time.perf_counter() - started) * 1000)
+        results[name] = {"renders": len(times), "p50_ms": round(pct(times, 50), 2), "p95_ms": round(pct(times, 95), 2)}
+    return results
+
+
+def throughput(port: int, path: str, clients: int, seconds: float) -> float:
+    done, lock, deadline = [0], threading.Lock(), time.monotonic() + seconds
+
+    def worker():
+        while time.monotonic() < deadline:
+            status, *_ = _get(port, path)
+            if status == 200:
+                with lock:
+                    done[0] += 1
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=seconds + 60)
+    return done[0] / (time.monotonic() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--renders", type=int, default=300)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=32)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="portal-bench-pages-"))
+    env = os.environ | {"PORTAL_ENVIRONMENT": "development", "PORTAL_SECRET_KEY": secrets.token_hex(32),
+                        "PORTAL_DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}", "FLASK_APP": "wsgi",
+                        "PORTAL_UPLOAD_DIR": str(tmp / "uploads"), "PORTAL_RATELIMIT_ENABLED": "false"}
+    os.environ.update(env)
+    for command in (["db", "upgrade"], ["demo", "load"]):  # the demo's regions and stations, as `make run` has
+        subprocess.run([sys.executable, "-m", "flask", *command], cwd=ROOT, env=env, check=True, capture_output=True)
+
+    results: dict = {"in process": render_times(args.renders, args.seconds)}
+    with gunicorn(env, tmp / "server.log") as port:
+        results["bytes"] = bytes_on_the_wire(port, PAGES["grievance form"])
+        pages = {name: throughput(port, path, args.clients, args.seconds) for name, path in PAGES.items()}
+    with hello_server(tmp / "hello.log") as port:
+        hello_rate = throughput(port, "/", args.clients, args.seconds)
+    results["http"] = {"hello_world_per_s": round(hello_rate)} | {
+        name: {"per_s": round(rate), "ratio_to_hello_world": round(rate / hello_rate, 3)}
+        for name, rate in pages.items()}
+    print(json.dumps(results, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -181,7 +181,7 @@ def test_the_card_shows_proofs_that_work_now_and_not_61_seconds_later(app, en, r
     assert response.status_code == 200 and "no-store" in response.headers["Cache-Control"]
     assert '<meta http-equiv="refresh" content="25">' in html and 'hx-trigger="every 20s' in html
     assert 'id="members-announce" class="visually-hidden" role="status" aria-live="polite"' in html
-    assert 'src="/static/js/member-card.js" defer' in html
+    assert re.search(r'src="/static/js/member-card\.js\?v=[0-9a-f]+" defer', html)
     digits = re.search(r'class="member-code-digits" role="img" aria-label="Member code: ([\d ]+)">([\d ]+)<', html)
     spoken, shown = digits.groups()
     code = shown.replace(" ", "")

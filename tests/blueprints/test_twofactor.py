@@ -181,7 +181,7 @@ def test_members_who_enrolled_are_asked_too_and_remember_me_survives_the_step(ap
     token = csrf_token(client, "/login")
     client.post("/login", data={"phone": member.phone, "password": PASSWORD, "csrf_token": token, "remember": "y"})
     assert client.get_cookie("remember_token") is None
-    assert pass_second_factor(client, member.phone).headers["Location"] == "/account"
+    assert pass_second_factor(client, member.phone).headers["Location"] == "/member/card"  # a member lands on the card
     assert client.get_cookie("remember_token") is not None
 
 
@@ -355,7 +355,7 @@ def test_a_member_may_enrol_from_the_account_page_and_turn_it_off_again(app, sig
     clock.advance(seconds=30)  # the enrolment and the sign-in used this moment's codes
     off = post(client, "/account/second-factor/off", password=PASSWORD, code=unused_code(app, member.phone, secret))
     assert off.status_code == 303 and current(app, member.id).totp_secret is None
-    assert password_step(app.test_client(), member.phone).headers["Location"] == "/account"
+    assert password_step(app.test_client(), member.phone).headers["Location"] == "/member/card"
 
 
 # ------------------------------------------------------------------------------------------ administrators

@@ -68,9 +68,7 @@ def test_a_qr_poster_opens_the_form_with_the_place_filled_in(app, client):
         db.session.remove()
 
 
-@pytest.mark.parametrize("code", ["4401", "44", "110101", "nope", "4" * 200])
-def test_unknown_poster_codes_are_404(client, code):
-    assert client.get(f"/g/{code}").status_code == 404
+# A code no poster holds opens the form without a place: tests/blueprints/test_poster_to_form.py.
 
 
 def test_without_javascript_the_place_lists_refresh_and_keep_what_was_typed(app, client):

@@ -56,9 +56,13 @@ def short(code: str):
 @bp.get("/stations/<int:station_id>/poster")
 @public
 def poster(station_id: int):
+    """Two actions, each with its own code: the station's page, and "report a problem here" straight to the
+    grievance form with the station's place filled in (issue 14, item 6)."""
     station = stations.get(station_id)
     link = url_for("stations.short", code=station.code, _external=True)
-    return render_template("stations/poster.html", station=station, link=link, svg=qr.svg(link))
+    report = url_for("grievances.index", code=station.code, _external=True)
+    return render_template("stations/poster.html", station=station, link=link, svg=qr.svg(link),
+                           report_link=report, report_svg=qr.svg(report))
 
 
 @bp.post("/stations/<int:station_id>/report")

@@ -7,7 +7,7 @@ PORT ?= 5000
 WORKERS ?= 2
 export FLASK_APP := wsgi
 
-.PHONY: help run dev test install translations development database lint catalog vendor clean
+.PHONY: help run dev test install translations development database lint catalog vendor echarts clean
 
 help:
 	@echo "make run     serve the portal with demo data at http://127.0.0.1:$(PORT)"
@@ -77,6 +77,11 @@ catalog: $(VENV)/.runtime
 
 vendor:
 	$(PYTHON) scripts/vendor.py
+
+# The dashboard's ECharts with only the charts it draws, from npm (pinned, lockfile): run it only to change a
+# version or what is drawn, and commit the result; `make run` and `make test` use the committed file.
+echarts:
+	bash scripts/echarts/build.sh
 
 clean:
 	rm -rf $(VENV) artifacts .pytest_cache .ruff_cache *.egg-info

@@ -32,18 +32,8 @@ NPM = [
             for png in ("marker-icon", "marker-icon-2x", "marker-shadow", "layers", "layers-2x")
         )
     } | {"package/LICENSE": "portal/static/vendor/leaflet/LICENSE"}),
-    ("echarts", "5.6.0", {
-        "package/dist/echarts.min.js": "portal/static/vendor/echarts/echarts.min.js",
-        "package/LICENSE": "portal/static/vendor/echarts/LICENSE",
-        "package/NOTICE": "portal/static/vendor/echarts/NOTICE",  # Apache-2.0 §4(d): shipped with the work
-        "package/licenses/LICENSE-d3": "portal/static/vendor/echarts/licenses/LICENSE-d3",
-    }),
-    # The word-cloud extension registers itself with the echarts global loaded before it (echarts 5 only). Its
-    # tarball has no licence file: its package.json says ISC, and is kept as the record.
-    ("echarts-wordcloud", "2.1.0", {
-        "package/dist/echarts-wordcloud.min.js": "portal/static/vendor/echarts/echarts-wordcloud.min.js",
-        "package/package.json": "portal/static/vendor/echarts/echarts-wordcloud.package.json",
-    }),
+    # ECharts and its word cloud are not fetched here: the dashboard's echarts-dashboard.min.js is built from
+    # their npm sources with only the series it draws, with their licence files (scripts/echarts/build.sh).
     ("axe-core", "4.14.1", {
         "package/axe.min.js": "tests/browser/vendor/axe-core/axe.min.js",
         "package/LICENSE": "tests/browser/vendor/axe-core/LICENSE",

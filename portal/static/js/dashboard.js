@@ -2,8 +2,9 @@
 // data-charts attribute), and drawn again each time htmx swaps that part for a newer one.
 // A chart keeps its instance across swaps (its element is moved into the new markup) so an update does
 // not blank the screen; open tables, their scroll position and the focus stay as they were. Animation only
-// on the first drawing, and never when the viewer asks for reduced motion. Without this script every figure
-// is in the tables and the page reloads itself every 30 seconds.
+// on the first drawing, and never when the viewer asks for reduced motion. While the page is hidden it polls
+// once a minute instead of every second. Without this script every figure is in the tables and the page
+// reloads itself every 30 seconds.
 (function () {
   "use strict";
 
@@ -215,6 +216,25 @@
   });
   document.addEventListener("htmx:load", swapped);
   document.addEventListener("htmx:afterSettle", swapped);
+
+  // A screen nobody looks at (a tab in the background, a phone in a pocket) asks once a minute, not every
+  // second: htmx's poll still ticks, and this refuses all but one tick a minute. Shown again, the screen asks
+  // at once (the live part's "dashboard-refresh" trigger) and catches up before the viewer has looked twice.
+  var HIDDEN_EVERY_MS = 60000;
+  var lastPoll = 0;
+
+  function hidden() { return document.visibilityState === "hidden"; }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (!event.detail.elt || event.detail.elt.id !== "dashboard-live") { return; }
+    var now = Date.now();
+    if (hidden() && now - lastPoll < HIDDEN_EVERY_MS) { event.preventDefault(); return; }
+    lastPoll = now;
+  });
+  document.addEventListener("visibilitychange", function () {
+    var live = document.getElementById("dashboard-live");
+    if (!hidden() && live && window.htmx) { window.htmx.trigger(live, "dashboard-refresh"); }
+  });
 
   var resizing = null;
   window.addEventListener("resize", function () {

@@ -43,6 +43,7 @@ STATUS_LABELS = {
     Status.EXTENSION_REQUESTED: _l("Being handled"),  # an internal step: the worker sees it is in hand
     Status.REPLIED: _l("Answered"),
     Status.RETURN_VISIT: _l("Return visit done"),
+    Status.AWAITING_PROMISE: _l("Waiting for the promised action"),
     Status.REOPENED: _l("Being handled again"),
     Status.CLOSED: _l("Closed"),
     Status.WITHDRAWN: _l("Withdrawn"),
@@ -66,6 +67,8 @@ EVENT_SENTENCES = {
     "merged": _l("Merged with request %(number)s about the same matter."),
     "information_added": _l("You added information:"),
     "reopened": _l("%(union)s is handling your request again."),
+    "reopened_with_information": _l("You added information, so your request is handled again:"),
+    "followed_up": _l("You wrote again after the case was closed: it continues as request %(number)s."),
 }
 
 RATING_LABELS = {
@@ -123,6 +126,8 @@ EVENT_LABELS = {
     "return_visit": _l("Return visit recorded"), "closed": _l("Closed"), "withdrawn": _l("Withdrawn"),
     "information_added": _l("Information added by the worker"), "merged": _l("Merged as a duplicate"),
     "reopened": _l("Reopened"),
+    "reopened_with_information": _l("Reopened: the worker added information"),
+    "followed_up": _l("Continued as a new request"),
 }
 
 

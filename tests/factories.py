@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import count
 
 from PIL import Image
@@ -235,6 +235,8 @@ ROUTES: dict[Status, tuple[tuple[str, str | None, dict], ...]] = {
                                                                  "reason": "需向人社部门调取证据。"})),
     S.REPLIED: (ACCEPT, REPLY),
     S.RETURN_VISIT: (ACCEPT, REPLY, VISIT),
+    S.AWAITING_PROMISE: (ACCEPT, ("reply", "44", {"text": "用人单位承诺于12月10日前支付。",
+                                                  "promised_by": date(2026, 12, 10)}), VISIT),
     S.CLOSED: (ACCEPT, REPLY, VISIT, CLOSE),
     S.REOPENED: (ACCEPT, REPLY, VISIT, CLOSE, ("reopen", "44", {"reason": "工人反映工资仍未到账。"})),
     S.WITHDRAWN: (("withdraw", None, {"reason": "已自行解决。"}),),

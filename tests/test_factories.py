@@ -21,7 +21,7 @@ def test_tickets_are_numbered_and_acted_on_by_the_staff_the_test_made(ctx):
     first, second = factories.ticket(Status.ACCEPTED), factories.ticket(Status.ACCEPTED)
     assert first.id != second.id and first.number.endswith("-0001") and second.number.endswith("-0002")
     assert {e.actor_id for e in first.events[1:]} == {province.id}
-    assert tickets.staff_actions(first, province)
+    assert tickets.staff_actions(first, province, factories.NOW)
 
 
 def test_a_member_is_on_the_roster_signed_up_and_valid(ctx):

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Boolean, Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -41,6 +53,7 @@ class Status(StrEnum):
     EXTENSION_REQUESTED = "extension_requested"
     REPLIED = "replied"
     RETURN_VISIT = "return_visit"
+    AWAITING_PROMISE = "awaiting_promise"  # rated satisfied, open until the date the reply promised
     REOPENED = "reopened"
     CLOSED = "closed"
     WITHDRAWN = "withdrawn"
@@ -101,6 +114,12 @@ class Ticket(db.Model):
     rating_comment: Mapped[str] = mapped_column(Text, default="")
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
+    # The date by which the reply says something will happen ("the employer pays by 10 December"): a
+    # satisfied rating keeps the case open until then (portal.services.tickets.workflow).
+    promised_by: Mapped[date | None] = mapped_column(Date)
+    # The earlier request this one continues: the worker wrote again after it was closed and reopened once.
+    # Unique: a request is continued once, however often the worker presses Send.
+    follows_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), unique=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # For the dashboard: when it was first sent down a level, and when the worker's current answer was given
     # (cleared when the case is reopened), so "dispatched" and "answered on time" are read from the row.
@@ -112,6 +131,10 @@ class Ticket(db.Model):
     attachments: Mapped[list[Attachment]] = relationship(order_by="Attachment.id", back_populates="ticket")
     handler = relationship("Region", foreign_keys=[handler_code])
     place = relationship("Region", foreign_keys=[place_code])
+    follows: Mapped[Ticket | None] = relationship(foreign_keys=[follows_id], remote_side=[id],
+                                                  back_populates="follow_up")
+    follow_up: Mapped[Ticket | None] = relationship(foreign_keys=[follows_id], back_populates="follows",
+                                                    uselist=False)
 
     @property
     def is_open(self) -> bool:

@@ -196,7 +196,7 @@ def test_dispatch_goes_one_level_down_only(ctx, staff):
 
 def test_accept_and_pass_down_is_one_step_with_both_in_the_history_or_nothing(ctx, staff):
     ticket = submit().ticket
-    assert "accept_and_dispatch" in tickets.staff_actions(ticket, staff["province"])
+    assert "accept_and_dispatch" in tickets.staff_actions(ticket, staff["province"], NOW)
     for target in ("440106", "44", "nope"):  # not directly below: nothing changes, not even the acceptance
         with pytest.raises(InvalidInput):
             tickets.take("accept_and_dispatch", ticket, staff["province"], NOW, target=target, note="")
@@ -215,7 +215,7 @@ def test_accept_and_pass_down_is_one_step_with_both_in_the_history_or_nothing(ct
     town = tickets.take("accept", tickets.take("accept_and_dispatch", tickets.take(
         "accept_and_dispatch", ticket, staff["city"], NOW, target="440106", note=""), staff["district"], NOW,
         target="440106006", note=""), staff["town"], NOW)
-    assert "accept_and_dispatch" not in tickets.staff_actions(town, staff["town"])  # nobody below a town
+    assert "accept_and_dispatch" not in tickets.staff_actions(town, staff["town"], NOW)  # nobody below a town
 
 
 def test_an_extension_is_decided_by_the_level_above(ctx, staff):
@@ -314,10 +314,10 @@ ALLOWED = {  # restated from the rules, independently of the service's own table
     "decide_extension": {Status.EXTENSION_REQUESTED},
     "rate": {Status.REPLIED},
     "record_return_visit": {Status.REPLIED},
-    "close": {Status.RETURN_VISIT},
+    "close": {Status.RETURN_VISIT, Status.AWAITING_PROMISE},
     "reopen": {Status.CLOSED},
     "withdraw": {Status.SUBMITTED},
-    "add_information": set(Status) - {Status.CLOSED, Status.WITHDRAWN, Status.MERGED},
+    "add_information": set(Status) - {Status.WITHDRAWN, Status.MERGED},  # after closing: reopens or continues
     "merge": set(Status) - {Status.CLOSED, Status.WITHDRAWN, Status.MERGED},
 }
 

@@ -9,7 +9,7 @@ from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from portal.forms import Form, OneTimeForm, category_choices, yuan_to_fen
 from portal.i18n import lazy_gettext as _l
-from portal.inputs.fields import WholeField
+from portal.inputs.fields import DayField, WholeField
 from portal.models import Channel, Kind, Status
 from portal.services import ledger, taxonomy, tickets
 from portal.vocabulary import (
@@ -76,6 +76,7 @@ class ActionForm(Form):
                         validators=[Optional()])
     recovered = StringField(_l("Wages recovered (yuan)"), validators=[Length(max=20)])
     into = StringField(_l("Ticket number to merge into"), validators=[Length(max=24)])
+    promised_by = DayField(_l("Awaiting a promised action by (optional)"), validators=[Optional()])
 
     def validate_recovered(self, field) -> None:
         try:
@@ -94,7 +95,8 @@ class ActionForm(Form):
             case "report_up":
                 return {"result": note}
             case "reply":
-                return {"text": note, "recovered_fen": yuan_to_fen(self.recovered.data, "recovered")}
+                return {"text": note, "recovered_fen": yuan_to_fen(self.recovered.data, "recovered"),
+                        "promised_by": self.promised_by.data}
             case "request_extension":
                 return {"days": self.days.data or 0, "reason": note}
             case "decide_extension":

@@ -36,14 +36,16 @@ def index():
 
 def _ticket_page(ticket: Ticket, status: int = 200, failed: tuple[str, ActionForm] | None = None):
     """The ticket with its actions; what was typed into a refused action comes back in that action's form."""
-    drafts = {"reply": str(vocabulary.REPLY_TEMPLATES[ticket.kind])}
+    drafts, now = {"reply": str(vocabulary.REPLY_TEMPLATES[ticket.kind])}, clock.now()
     if failed:
         drafts[failed[0]] = failed[1].note.data or ""
     return render_template("staff/ticket.html", ticket=ticket, drafts=drafts, form=failed[1] if failed else None,
                            failed=failed[0] if failed else None,
-                           now=clock.now(), children=regions.children(ticket.handler_code),
+                           now=now, children=regions.children(ticket.handler_code),
                            towards=regions.child_towards(ticket.handler_code, ticket.place_code),
-                           actions=tickets.staff_actions(ticket, current_user)), status
+                           actions=tickets.staff_actions(ticket, current_user, now),
+                           promise_pending=tickets.promise_pending(ticket, now),
+                           promise_window=tickets.promise_window(now)), status
 
 
 @bp.get("/staff/tickets/<int:ticket_id>")

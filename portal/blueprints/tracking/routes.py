@@ -12,6 +12,7 @@ from portal.exceptions import DomainError, NotFound
 from portal.extensions import limiter
 from portal.forms import rerender_on_csrf_error
 from portal.htmx import redirect_after_post, render_page_or_partial
+from portal.i18n import day
 from portal.i18n import gettext as _
 from portal.models import Role, Ticket
 from portal.services import tickets
@@ -36,6 +37,10 @@ def _own_ticket(number: str) -> Ticket:
     return tickets.get_for_worker(number, session.get(GRANTS, []), current_user.id if _is_member() else None)
 
 
+def _grant(ticket_id: int) -> None:
+    session[GRANTS] = [ticket_id, *session.get(GRANTS, [])][:MAX_GRANTS]
+
+
 def _failed_lookup(response) -> bool:
     return response.status_code == 404
 
@@ -54,7 +59,7 @@ def index():
             form.show_error(error)
             status = 404
         else:
-            session[GRANTS] = [ticket.id, *session.get(GRANTS, [])][:MAX_GRANTS]
+            _grant(ticket.id)
             return redirect_after_post(url_for("tracking.detail", number=ticket.number))
     mine = tickets.for_member(current_user.id) if _is_member() else []
     return render_template("tracking/index.html", form=form, mine=mine), status
@@ -66,9 +71,12 @@ def _detail(ticket: Ticket, status: int = 200, failed=None, refused: bool = Fals
     forms = {name: form_class() for name, form_class in ACTION_FORMS.values()}
     if failed is not None:
         forms[ACTION_FORMS[failed.action][0]] = failed
+    now = clock.now()
     return render_page_or_partial("tracking/detail.html", "tracking/_timeline.html", status=status, ticket=ticket,
-                                  timeline=tickets.worker_timeline(ticket), now=clock.now(),
-                                  allowed=tickets.worker_actions(ticket), refused=failed if refused else None, **forms)
+                                  timeline=tickets.worker_timeline(ticket), now=now,
+                                  allowed=tickets.worker_actions(ticket, now), refused=failed if refused else None,
+                                  pending=tickets.promise_pending(ticket, now),
+                                  writing=tickets.what_writing_does(ticket), **forms)
 
 
 @bp.get("/track/<number>")
@@ -78,18 +86,36 @@ def detail(number: str):
     return _detail(_own_ticket(number))
 
 
+def _outcome(action: str, writing: str, ticket: Ticket, now) -> str | None:
+    """What the worker is told when the step did more than its form says (tickets.what_writing_does)."""
+    if action == "add_information" and ticket.follow_up is not None:  # only just: a request continues once
+        return _("What you wrote started a new request, number %(number)s. Your query code stays the same.",
+                 number=ticket.follow_up.number)
+    if action == "add_information" and writing == "reopens" and ticket.is_open:
+        return _("Your information was added, and your request is handled again.")
+    if action == "rate" and tickets.promise_pending(ticket, now):
+        return _("Thank you for your rating. Your request stays open until %(day)s, in case the promise is not "
+                 "kept.", day=day(ticket.promised_by, "long"))
+    return None
+
+
 def _act(number: str, form, done: str):
-    """Run the form's action on this browser's ticket; problems come back on the page, on the form."""
-    ticket = _own_ticket(number)
+    """Run the form's action on this browser's ticket; problems come back on the page, on the form. A message
+    that started a new linked request lands on that request, which this browser may then follow too."""
+    ticket, now = _own_ticket(number), clock.now()
     if not form.validate_on_submit():
         return _detail(ticket, 422, form)
+    writing = tickets.what_writing_does(ticket)
     try:
-        tickets.take(form.action, ticket, None, clock.now(), **form.inputs())
+        ticket = tickets.take(form.action, ticket, None, now, **form.inputs())
     except DomainError as error:  # bad input, or a step no longer possible (409)
         form.show_error(error)
         return _detail(ticket, error.status, form, refused=True)
-    flash(done, "success")
-    return redirect_after_post(url_for("tracking.detail", number=number))
+    flash(_outcome(form.action, writing, ticket, now) or done, "success")
+    if form.action == "add_information" and ticket.follow_up is not None:
+        _grant(ticket.follow_up.id)
+        ticket = ticket.follow_up
+    return redirect_after_post(url_for("tracking.detail", number=ticket.number))
 
 
 @bp.post("/track/<number>/messages")

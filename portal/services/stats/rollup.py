@@ -31,10 +31,10 @@ from portal.services import regions, sla
 # Tickets that came by these are contacts themselves; calls, visits and letters are counted by their ledger entry.
 DIRECT_CHANNELS = frozenset({Channel.WEB, Channel.QR, Channel.API})
 STATE_OF = {  # status → the group the screen shows
-    Status.REPLIED: "replied", Status.RETURN_VISIT: "replied", Status.CLOSED: "closed",
-    Status.WITHDRAWN: "withdrawn", Status.MERGED: "withdrawn",
-} | {s: "in_progress" for s in Status if s not in {Status.REPLIED, Status.RETURN_VISIT, Status.CLOSED,
-                                                   Status.WITHDRAWN, Status.MERGED}}
+    Status.REPLIED: "replied", Status.RETURN_VISIT: "replied", Status.AWAITING_PROMISE: "replied",
+    Status.CLOSED: "closed", Status.WITHDRAWN: "withdrawn", Status.MERGED: "withdrawn",
+} | {s: "in_progress" for s in Status if s not in {Status.REPLIED, Status.RETURN_VISIT, Status.AWAITING_PROMISE,
+                                                   Status.CLOSED, Status.WITHDRAWN, Status.MERGED}}
 WORDS_PER_TICKET = 5
 # Words too common to say anything (one file, easy to extend), and the parts of speech kept: never those
 # that name a person or a place.

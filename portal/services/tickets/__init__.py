@@ -29,8 +29,11 @@ from portal.services.tickets.workflow import (
     STAFF_ACTIONS,
     WORKER_ACTIONS,
     Action,
+    promise_pending,
+    promise_window,
     staff_actions,
     take,
+    what_writing_does,
     worker_actions,
 )
 
@@ -38,6 +41,6 @@ __all__ = [
     "ACTIONS", "CODE_ALPHABET", "CODE_LENGTH", "MAX_DESCRIPTION", "MAX_FEN", "MAX_NOTE", "PER_PAGE", "STAFF_ACTIONS",
     "WORKER_ACTIONS", "Action", "InboxItem", "InboxPage", "InboxQuery", "Receipt", "Submission", "attachment_for_staff",
     "find_by_code", "for_member", "get_by_number", "get_for_staff", "get_for_worker", "inbox", "normalise_code",
-    "query_code_for", "recount", "staff_actions", "submit", "take", "validate", "visible_to", "worker_actions",
-    "worker_timeline",
+    "promise_pending", "promise_window", "query_code_for", "recount", "staff_actions", "submit", "take", "validate",
+    "visible_to", "what_writing_does", "worker_actions", "worker_timeline",
 ]

@@ -6,15 +6,21 @@ demo loader and the tests alike. Every change is one conditional UPDATE (… WHE
 actor saw) plus an appended event, so two people acting on one ticket at once cannot both succeed, and the
 history is never rewritten. Staff answer, dispatch down one level, return a case up with a reason, or report
 a result up; the worker rates the reply, and an unsatisfied rating reopens the case once.
+
+Closing the loop: a reply may promise an action by a date ("the employer pays by 10 December"). A satisfied
+rating then keeps the case open, awaiting the promise, until that date has passed; staff close it after.
+A worker who writes while it waits, or after it was closed, reopens it once; after that, what they write
+starts a new request linked to this one, under the same query code.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 
 from portal.database import begin_write
 from portal.exceptions import DomainError, InvalidInput, InvalidTransition, NotFound
@@ -25,9 +31,12 @@ from portal.services import evidence, regions, sla, stats
 from portal.services.tickets import access
 from portal.services.tickets.access import DECIDER, HANDLER, WORKER
 from portal.services.tickets.counts import count
-from portal.services.tickets.submission import MAX_FEN, attach
+from portal.services.tickets.submission import MAX_FEN, Submission, _new_ticket, attach
 
 MAX_NOTE = 4000
+MAX_PROMISE_DAYS = 90  # a promise further off than a quarter is not one to keep a case open for
+# Where the worker's message reopens the case once, and afterwards starts a linked new request.
+AFTER_ANSWER = frozenset({Status.AWAITING_PROMISE, Status.CLOSED})
 
 
 @dataclass
@@ -94,10 +103,30 @@ def _recovered(recovered_fen: int | None) -> dict:
 
 
 def _reopened(ticket: Ticket, now: datetime) -> dict:
-    """A reopened case gets a new reply period from now, once."""
+    """A reopened case gets a new reply period from now, once; the old answer's promise goes with it."""
     period, due = sla.reply_deadline(ticket.kind, ticket.urgent, now)
     return {"reopen_count": 1, "due_at": due.due_at, "due_provisional": due.provisional, "period_days": period,
-            "replied_at": None}
+            "replied_at": None, "promised_by": None, "closed_at": None}
+
+
+def promise_pending(ticket: Ticket, now: datetime) -> bool:
+    """The reply promised an action by a date that has not passed yet (Shanghai calendar, the date included)."""
+    return ticket.promised_by is not None and sla.local_date(now) <= ticket.promised_by
+
+
+def promise_window(now: datetime) -> tuple[date, date]:
+    """The dates a reply may promise an action by: from today to MAX_PROMISE_DAYS ahead (Shanghai calendar)."""
+    today = sla.local_date(now)
+    return today, today + timedelta(days=MAX_PROMISE_DAYS)
+
+
+def _promise(promised_by: date | None, now: datetime) -> dict:
+    """The promised date a reply carries, within promise_window, or none."""
+    first, last = promise_window(now)
+    if promised_by is not None and not first <= promised_by <= last:
+        raise InvalidInput(fields={"promised_by": _l("Choose a date from today to %(num)d days ahead.",
+                                                     num=MAX_PROMISE_DAYS)})
+    return {"promised_by": promised_by}
 
 
 # ----- the steps: each is (ticket, actor, now, **inputs). `take` began the write transaction (but for
@@ -151,10 +180,11 @@ def _report_up(ticket: Ticket, user: User, now: datetime, *, result: str) -> Tic
     return _apply(ticket, "report_up", _up(ticket, "reported_up", Status.IN_PROGRESS, _required(result)), now, user)
 
 
-def _reply(ticket: Ticket, user: User, now: datetime, *, text: str, recovered_fen: int | None = None) -> Ticket:
-    """The answer the worker reads."""
-    change = Change("replied", Status.REPLIED, _required(text), values={"replied_at": now} | _recovered(recovered_fen))
-    return _apply(ticket, "reply", change, now, user)
+def _reply(ticket: Ticket, user: User, now: datetime, *, text: str, recovered_fen: int | None = None,
+           promised_by: date | None = None) -> Ticket:
+    """The answer the worker reads; `promised_by` when it promises an action by a date (the text says what)."""
+    values = {"replied_at": now} | _recovered(recovered_fen) | _promise(promised_by, now)
+    return _apply(ticket, "reply", Change("replied", Status.REPLIED, _required(text), values=values), now, user)
 
 
 def _request_extension(ticket: Ticket, user: User, now: datetime, *, days: int, reason: str) -> Ticket:
@@ -183,7 +213,8 @@ def _decide_extension(ticket: Ticket, user: User, now: datetime, *, approve: boo
 
 
 def _rating_change(ticket: Ticket, rating: Rating | str, comment: str, now: datetime, action: str) -> Change:
-    """Satisfied closes; unsatisfied reopens once, then closes with the rating kept."""
+    """Satisfied closes, or awaits a promise not yet due; unsatisfied reopens once, then closes with the
+    rating kept."""
     if rating not in {r.value for r in Rating} | set(Rating):
         raise InvalidInput(fields={"rating": _l("Choose one.")})
     rating = Rating(rating)
@@ -192,6 +223,8 @@ def _rating_change(ticket: Ticket, rating: Rating | str, comment: str, now: date
     values = {"rating": rating, "rating_comment": comment.strip()}
     if rating is Rating.UNSATISFIED and ticket.reopen_count == 0:
         return Change(action, Status.REOPENED, comment, values=values | _reopened(ticket, now))
+    if rating is not Rating.UNSATISFIED and promise_pending(ticket, now):
+        return Change(action, Status.AWAITING_PROMISE, comment, values=values)
     return Change(action, Status.CLOSED, comment, values=values | {"closed_at": now})
 
 
@@ -210,15 +243,15 @@ def _return_visit(ticket: Ticket, user: User, now: datetime, *, rating: Rating |
 
 
 def _close(ticket: Ticket, user: User, now: datetime, *, recovered_fen: int | None = None) -> Ticket:
-    """Close after the return visit; for unpaid wages, record what was recovered."""
+    """Close after the return visit, or once the promised date has passed; for unpaid wages, record what was
+    recovered."""
     values = {"closed_at": now} | _recovered(recovered_fen)
     return _apply(ticket, "close", Change("closed", Status.CLOSED, values=values), now, user)
 
 
 def _reopen(ticket: Ticket, user: User, now: datetime, *, reason: str) -> Ticket:
     """The union reopens a closed case once (the worker's unsatisfied rating does the same)."""
-    change = Change("reopened", Status.REOPENED, _required(reason, "reason"),
-                    values={"closed_at": None} | _reopened(ticket, now))
+    change = Change("reopened", Status.REOPENED, _required(reason, "reason"), values=_reopened(ticket, now))
     return _apply(ticket, "reopen", change, now, user)
 
 
@@ -230,20 +263,56 @@ def _withdraw(ticket: Ticket, _worker: None, now: datetime, *, reason: str = "")
 
 def _add_information(ticket: Ticket, _worker: None, now: datetime, *, text: str,
                      uploads: list[evidence.Upload] = ()) -> Ticket:
-    """The worker adds a message, and perhaps evidence, to an open case; the status does not change."""
+    """The worker adds a message, and perhaps evidence. While the case is handled or answered the status
+    stays; while it awaits a promise or after it closed, the message says the matter is not settled: it
+    reopens the case once, and afterwards starts a new request linked to this one (`ticket.follow_up`)."""
     ready, problems = evidence.prepare(list(uploads))
     if problems:
         raise InvalidInput(fields=problems)
     if len(ticket.attachments) + len(ready) > evidence.MAX_FILES * 2:
         raise InvalidInput(fields={"evidence": _l("This case already has as many files as it can hold.")})
+    text = _required(text)
+    # jieba's first call takes a second: a new request's hot words are found before the write lock
+    words = stats.hot_words_of(text.strip()) if ticket.reopen_count and ticket.status in AFTER_ANSWER else []
     stored = evidence.store(ready)  # photos are re-encoded before the write lock, not under it
     try:
-        begin_write()
-        return _apply(ticket, "add_information", Change("information_added", None, _required(text), files=stored),
-                      now, None)
+        begin_write()  # re-reads the ticket: the status decides what the message does
+        access.require(WORKER, ticket, None)
+        ACTIONS["add_information"].possible(ticket, now)
+        if ticket.status not in AFTER_ANSWER:
+            change = Change("information_added", None, text, files=stored)
+        elif ticket.reopen_count == 0:
+            change = Change("reopened_with_information", Status.REOPENED, text, files=stored,
+                            values=_reopened(ticket, now))
+        else:
+            return _follow_up(ticket, now, text, stored, words)
+        return _apply(ticket, "add_information", change, now, None)
     except BaseException:
+        db.session.rollback()
         evidence.remove(stored)
         raise
+
+
+def _follow_up(ticket: Ticket, now: datetime, text: str, stored: list[evidence.StoredFile],
+               words: list[str]) -> Ticket:
+    """A new request about the same matter, from the worker's message, followed with the same query code; the
+    old case closes (if it was awaiting a promise) and its history names the new number."""
+    sub = Submission(kind=ticket.kind, category=ticket.category, description=text, place_code=ticket.place_code,
+                     employer=ticket.employer, amount_owed_fen=ticket.amount_owed_fen,
+                     workers_affected=ticket.workers_affected, anonymous=ticket.anonymous,
+                     contact_name=ticket.contact_name, contact_phone=ticket.contact_phone,
+                     member_id=ticket.member_id)
+    new = _new_ticket(sub, None, "", now, words or stats.hot_words_of(text.strip()))
+    new.query_code_hash, new.follows_id = ticket.query_code_hash, ticket.id
+    attach(new, new.events[0], stored, now)
+    try:
+        db.session.flush()
+    except IntegrityError:  # another press of Send continued this request first
+        db.session.rollback()
+        raise InvalidTransition(_l("This request was already continued as a new one.")) from None
+    change = Change("followed_up", Status.CLOSED if ticket.status is not Status.CLOSED else None, new.number,
+                    values={"closed_at": ticket.closed_at or now})
+    return _apply(ticket, "add_information", change, now, None)
 
 
 def _merge(ticket: Ticket, user: User, now: datetime, *, into: str) -> Ticket:
@@ -257,23 +326,35 @@ def _merge(ticket: Ticket, user: User, now: datetime, *, into: str) -> Ticket:
 
 # ----- the registry
 
-def _always(ticket: Ticket) -> None:
+def _always(ticket: Ticket, now: datetime) -> None:
     return None
 
 
-def _has_union_below(ticket: Ticket) -> None:
+def _has_union_below(ticket: Ticket, now: datetime) -> None:
     if not regions.children(ticket.handler_code):
         raise InvalidInput(fields={"target": _l("Choose a union directly below yours.")})
 
 
-def _has_union_above(ticket: Ticket) -> None:
+def _has_union_above(ticket: Ticket, now: datetime) -> None:
     if db.session.get(Region, ticket.handler_code).parent_code is None:
         raise InvalidTransition(_l("The root union has no union above it."))
 
 
-def _not_reopened(ticket: Ticket) -> None:
+def _not_reopened(ticket: Ticket, now: datetime) -> None:
     if ticket.reopen_count:
         raise InvalidTransition(_l("This case was reopened once already."))
+
+
+def _promise_due(ticket: Ticket, now: datetime) -> None:
+    """A case awaiting a promise stays open for the worker until the promised date has passed."""
+    if ticket.status is Status.AWAITING_PROMISE and promise_pending(ticket, now):
+        raise InvalidTransition(_l("The promised date has not passed yet: the worker may still write."))
+
+
+def _not_continued(ticket: Ticket, now: datetime) -> None:
+    """A closed request continues once; after that the worker writes on the new one."""
+    if ticket.follow_up is not None:
+        raise InvalidTransition(_l("This request continues as request %(number)s.", number=ticket.follow_up.number))
 
 
 @dataclass(frozen=True)
@@ -284,7 +365,7 @@ class Action:
     starts_from: frozenset[Status]
     by: str  # access.HANDLER, access.DECIDER or access.WORKER
     run: Callable[..., Ticket]  # (ticket, actor, now, **inputs)
-    possible: Callable[[Ticket], None] = _always  # raises the DomainError that says why not, whoever asks
+    possible: Callable[[Ticket, datetime], None] = _always  # raises the DomainError that says why not
     locks_first: bool = True  # False: `run` does slow work (files) before it begins the write itself
 
 
@@ -301,13 +382,13 @@ ACTIONS = {a.name: a for a in (  # in the order the staff page offers them
     Action("request_extension", frozenset({S.ACCEPTED, S.IN_PROGRESS}), HANDLER, _request_extension),
     Action("decide_extension", frozenset({S.EXTENSION_REQUESTED}), DECIDER, _decide_extension),
     Action("return_visit", frozenset({S.REPLIED}), HANDLER, _return_visit),
-    Action("close", frozenset({S.RETURN_VISIT}), HANDLER, _close),
+    Action("close", frozenset({S.RETURN_VISIT, S.AWAITING_PROMISE}), HANDLER, _close, _promise_due),
     Action("reopen", frozenset({S.CLOSED}), HANDLER, _reopen, _not_reopened),
     Action("merge", OPEN, HANDLER, _merge),
     # the worker's own
     Action("rate", frozenset({S.REPLIED}), WORKER, _rate),
     Action("withdraw", frozenset({S.SUBMITTED}), WORKER, _withdraw),
-    Action("add_information", OPEN, WORKER, _add_information, locks_first=False),
+    Action("add_information", OPEN | {S.CLOSED}, WORKER, _add_information, _not_continued, locks_first=False),
 )}
 STAFF_ACTIONS = tuple(name for name, a in ACTIONS.items() if a.by != WORKER)
 WORKER_ACTIONS = tuple(name for name, a in ACTIONS.items() if a.by == WORKER)
@@ -324,26 +405,34 @@ def take(name: str, ticket: Ticket, actor: User | None, now: datetime, **inputs)
     if action.locks_first:
         begin_write()
     access.require(action.by, ticket, actor)
-    action.possible(ticket)
+    action.possible(ticket, now)
     return action.run(ticket, actor, now, **inputs)
 
 
-def _offered(action: Action, ticket: Ticket) -> bool:
+def _offered(action: Action, ticket: Ticket, now: datetime) -> bool:
     if ticket.status not in action.starts_from:
         return False
     try:
-        action.possible(ticket)
+        action.possible(ticket, now)
     except DomainError:
         return False
     return True
 
 
-def staff_actions(ticket: Ticket, user: User) -> list[str]:
+def staff_actions(ticket: Ticket, user: User, now: datetime) -> list[str]:
     """The actions this staff member can take on the ticket now, for the buttons on its page."""
     return [name for name in STAFF_ACTIONS
-            if access.may_take(ACTIONS[name].by, ticket, user) and _offered(ACTIONS[name], ticket)]
+            if access.may_take(ACTIONS[name].by, ticket, user) and _offered(ACTIONS[name], ticket, now)]
 
 
-def worker_actions(ticket: Ticket) -> list[str]:
+def worker_actions(ticket: Ticket, now: datetime) -> list[str]:
     """What the worker can do on the tracking page now (rate, withdraw, add information)."""
-    return [name for name in WORKER_ACTIONS if _offered(ACTIONS[name], ticket)]
+    return [name for name in WORKER_ACTIONS if _offered(ACTIONS[name], ticket, now)]
+
+
+def what_writing_does(ticket: Ticket) -> str:
+    """What the worker's message will do to the case now, for the form to say before it is sent:
+    "adds" (the status stays), "reopens" (once), or "continues" (a new linked request)."""
+    if ticket.status not in AFTER_ANSWER:
+        return "adds"
+    return "continues" if ticket.reopen_count else "reopens"

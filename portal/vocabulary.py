@@ -2,8 +2,12 @@
 
 Services keep the codes and the rules (portal.services.taxonomy the categories and their keywords,
 portal.services.stations the facilities' bits); the names people read are here, keyed by those codes. This
-module imports nothing from the services, so any service may read a name from it (Open311, CSV exports).
+module imports nothing from the services but the pure portal.services.place_names, so any service may read a
+name from it (Open311, CSV exports).
 """
+
+import flask_babel
+from flask_babel.speaklater import LazyString
 
 from portal.i18n import lazy_gettext as _l
 from portal.models import (
@@ -19,6 +23,7 @@ from portal.models import (
     StationKind,
     Status,
 )
+from portal.services.place_names import english_place_name
 
 ROLE_LABELS = {
     Role.MEMBER: _l("Union member"),
@@ -29,9 +34,18 @@ ROLE_LABELS = {
 }
 
 
+def place_name(region) -> str:
+    """A region's name in the reader's language: the official Chinese name (天河区), or in English its
+    romanised form (Tianhe District). Station and merchant names are shown as entered, never through this."""
+    locale = flask_babel.get_locale()
+    if locale is not None and locale.language == "en":
+        return english_place_name(region.name, region.level)
+    return region.name
+
+
 def union_name(region) -> str:
-    """The union that acts for a region, e.g. 广州市总工会."""
-    return _l("%(region)s Federation of Trade Unions", region=region.name)
+    """The union that acts for a region, e.g. 广州市总工会, "Guangzhou Federation of Trade Unions"."""
+    return _l("%(region)s Federation of Trade Unions", region=LazyString(place_name, region))
 
 
 STATUS_LABELS = {

@@ -72,7 +72,7 @@ SUFFIXES = {
     "工业城": "Industrial City", "商业城": "Commercial City", "食品城": "Food City", "世纪城": "Century City",
     "港城": "Port City", "谷": "Valley", "科技谷": "Science Valley", "软件谷": "Software Valley",
     "风光带": "Scenic Belt", "旅游岛": "Tourist Island", "口岸": "Port of Entry", "港": "Port",
-    "群岛": "Islands", "岛礁": "Reefs",
+    "群岛": "Islands", "岛礁": "Reefs", "保税片区": "Bonded Area",
     # offices, committees and bureaus
     "管委会": "Administrative Committee", "管理委员会": "Administrative Committee",
     "行政委员会": "Administrative Committee", "委员会": "Committee", "工行委": "Administrative Committee",
@@ -156,7 +156,7 @@ READINGS = {
     "洪洞": "hong tong", "繁峙": "fan shi", "涡阳": "guo yang", "筠连": "jun lian", "长子": "zhang zi",
     "乐亭": "lao ting", "六安": "lu an", "六合": "lu he", "番禺": "pan yu", "铅山": "yan shan", "蚌埠": "beng bu",
     "枞阳": "zong yang", "黄陂": "huang pi", "东阿": "dong e", "尉犁": "yu li", "大埔": "da bu",
-    "浒墅关": "xu shu guan", "厦门": "xia men", "台州": "tai zhou", "天台": "tian tai", "莘县": "shen xian",
+    "浒墅关": "xu shu guan", "厦门": "xia men", "台州": "tai zhou", "天台": "tian tai",
     "莘庄": "xin zhuang", "柏林": "bai lin", "重庆": "chong qing", "泊头": "bo tou", "珲春": "hun chun",
 }
 # Characters pypinyin reads as in everyday words and place names read otherwise, whatever the context.
@@ -261,14 +261,15 @@ def _romanise_run(run: str) -> list[str]:
 
 
 def _split_suffix(name: str) -> tuple[str, str]:
-    """(proper part, generic ending): the longest ending that leaves a proper name, but an administrative
-    suffix rather than a longer ending that would leave one character (清新区 is 清新 + 区, not 清 + 新区)."""
+    """(proper part, generic ending): the longest ending that leaves a proper name, but a one-character
+    suffix rather than a two-character ending that would leave one character (清新区 is 清新 + 区, not 清 +
+    新区; 绿园区 is 绿园 + 区)."""
     endings = [name[-n:] for n in _SUFFIX_LENGTHS if len(name) > n and name[-n:] in SUFFIXES]
     if not endings:
         return name, ""
     ending = endings[0]
-    if len(name) - len(ending) == 1 and endings[-1] in _ADMIN and _number(name[0]) is None:
-        ending = endings[-1]
+    if len(name) == 3 and len(ending) == 2 and ending[-1] in _ADMIN:
+        ending = ending[-1]
     return name[: -len(ending)], ending
 
 
@@ -292,6 +293,8 @@ def _strip_groups(head: str, autonomous: bool) -> tuple[str, list[str]]:
 
 def _words(head: str) -> list[str]:
     """The proper part in words: runs of proper name romanised, generic terms inside it translated."""
+    if head in MARKERS:  # 县开发区: the county's own development zone
+        return [MARKERS[head]] if MARKERS[head] else []
     words, run, i = [], "", 0
     while i < len(head):
         term = next((t for t in _TERMS_AT.get(head[i], ()) if head.startswith(t, i)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from wtforms import HiddenField, SelectChoice, SelectField
 from wtforms.validators import Optional
 
+from portal import vocabulary
 from portal.forms import Form
 from portal.i18n import lazy_gettext as _l
 from portal.services import regions
@@ -44,5 +45,5 @@ def centre_of(place) -> Origin | None:
     """The centre of a chosen place; towns have no centroid, so their district's (or city's) is used."""
     for p in reversed(regions.ancestry(place.code) if place is not None else []):
         if p.lat is not None and p.lng is not None:
-            return Origin(p.lat, p.lng, place.name, p.name)
+            return Origin(p.lat, p.lng, vocabulary.place_name(place), vocabulary.place_name(p))
     return None

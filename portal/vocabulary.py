@@ -54,7 +54,7 @@ STATUS_LABELS = {
     Status.DISPATCHED: _l("Passed to a local union"),
     Status.IN_PROGRESS: _l("Being handled"),
     Status.RETURNED_UP: _l("Passed back up"),
-    Status.EXTENSION_REQUESTED: _l("Being handled"),  # an internal step: the worker sees it is in hand
+    Status.EXTENSION_REQUESTED: _l("Being handled, more time asked for"),  # in hand, a later deadline asked for
     Status.REPLIED: _l("Answered"),
     Status.RETURN_VISIT: _l("Return visit done"),
     Status.AWAITING_PROMISE: _l("Waiting for the promised action"),

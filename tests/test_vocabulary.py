@@ -84,3 +84,16 @@ def test_views_pass_templates_no_service_module(path):
             given = [v for d in ast.walk(node) if isinstance(d, ast.Dict) for v in d.values]
         passed = [v.id for v in given if isinstance(v, ast.Name) and v.id in modules]
         assert passed == [], f"{path.name}:{node.lineno} gives templates the modules {passed}"
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_Hans_CN"])
+def test_no_two_statuses_share_a_label(app, locale):
+    """A worker, or a member of staff filtering, tells every status from every other by its name alone."""
+    from flask_babel import force_locale
+
+    with app.test_request_context("/"), force_locale(locale):
+        labels = [str(vocabulary.STATUS_LABELS[s]) for s in Status]
+        in_hand = str(vocabulary.STATUS_LABELS[Status.IN_PROGRESS])
+        more_time = str(vocabulary.STATUS_LABELS[Status.EXTENSION_REQUESTED])
+    assert len(set(labels)) == len(labels), sorted(labels)
+    assert more_time.startswith(in_hand) and more_time != in_hand  # still "being handled", and says more

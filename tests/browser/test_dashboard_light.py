@@ -75,11 +75,11 @@ def test_the_dashboard_on_a_phone_loads_at_most_400_kb_and_draws_every_chart(new
     print(f"{who} dashboard, first load at 360x640: {total} bytes on the wire in {len(loaded)} requests")
     assert total <= BUDGET, {url: r.get("wire") for url, r in loaded.items()}
 
-    # Every chart drawn inside the phone's width, the first one on the first screen's height or just below.
+    # Every chart drawn, at a readable size, inside the phone's width; nothing makes the page scroll sideways.
     for name in CHARTS:
         box = page.locator(f"[data-chart={name}] canvas").bounding_box()
         assert box and box["width"] > 200 and box["height"] > 100, (name, box)
-        assert 0 <= box["x"] and box["x"] + box["width"] <= PHONE_WIDTH, (name, box)
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE_WIDTH, (name, box)
     assert page.evaluate("() => document.scrollingElement.scrollWidth") <= PHONE_WIDTH
     check_page(page, f"dashboard_light_{who}_360")
 

@@ -35,6 +35,7 @@ def test_the_tracking_page_names_the_union_in_english(app, client):
     assert client.post("/track/", data={"number": number, "code": code, "csrf_token": token}).status_code == 303
     en = client.get(f"/track/{number}").get_data(as_text=True)
     assert "Your request reached Guangdong Federation of Trade Unions." in en and "广东省" not in en
+    assert re.search(r"<dt>Place</dt><dd>Shipai Subdistrict</dd>", en)  # what the worker sent, folded
     zh = client.get(f"/track/{number}?lang=zh").get_data(as_text=True)
     assert "广东省总工会" in zh and "Guangdong" not in zh
 

@@ -585,7 +585,8 @@ def test_the_moving_average_is_the_mean_of_the_last_seven_closes(contacts_at):
     assert [c.close for c in candles] == [1, 2, 3, 4, 5, 6, 7, 8, 0, 0]
     assert [c.average for c in candles] == [1 / 7, 3 / 7, 6 / 7, 10 / 7, 15 / 7, 21 / 7, 28 / 7, 35 / 7, 33 / 7,
                                             30 / 7]
-    assert candles[0] == stats.Candle(first, 1, 1, 1, 1, 1, 1 / 7)
+    assert candles[0] == stats.Candle(first, 1, 1, 1, 1, 1, 1 / 7, small_close=True)
+    assert [c.small_close for c in candles] == [True] * 10  # a close of 1 to 4 is in every window
 
 
 def test_the_k_line_shows_a_chosen_fortnight_or_more_and_otherwise_the_30_days_to_its_end():

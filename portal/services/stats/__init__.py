@@ -6,6 +6,7 @@ benefit totals, the poller's marker), `public` the small-count rules, `export` t
 package as one module: `stats.dashboard(...)`, `stats.ticket_added(...)`.
 """
 
+from portal.services.stats.disclosure import NONE_WITHHELD, NOTHING, UNSEEN, Protection, Withheld, protect
 from portal.services.stats.export import rows_for_export
 from portal.services.stats.figures import (
     CONTACT_CHANNELS,
@@ -34,6 +35,7 @@ from portal.services.stats.figures import (
 )
 from portal.services.stats.public import (
     SMALL,
+    WITHHELD,
     Rates,
     board_for,
     masked,
@@ -42,6 +44,7 @@ from portal.services.stats.public import (
     public_figures,
     rate_bases,
     rates,
+    withheld,
 )
 from portal.services.stats.rebuild import CODE_LENGTHS, _local_day, _local_hour, all_cells, rebuild
 from portal.services.stats.rollup import (
@@ -89,7 +92,10 @@ __all__ = [
     "CACHE_SECONDS", "BenefitFigures", "Dashboard", "StationFigures", "benefit_figures", "dashboard",
     "forget_cache", "root", "scope_of", "station_figures", "trail", "version",
     # public: the small-count rules
-    "SMALL", "Rates", "board_for", "masked", "masked_rate", "masked_share", "public_figures", "rate_bases", "rates",
+    "SMALL", "WITHHELD", "Rates", "board_for", "masked", "masked_rate", "masked_share", "public_figures",
+    "rate_bases", "rates", "withheld",
+    # disclosure: secondary suppression
+    "NONE_WITHHELD", "NOTHING", "UNSEEN", "Protection", "Withheld", "protect",
     # export
     "rows_for_export",
 ]

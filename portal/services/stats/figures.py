@@ -21,6 +21,7 @@ from portal.i18n import lazy_gettext as _l
 from portal.inputs import parse
 from portal.models import Channel, Kind, Rating, StatCell
 from portal.services import regions, sla, taxonomy
+from portal.services.stats.disclosure import SMALL
 from portal.vocabulary import ALL_REQUESTS, CATEGORY_LABELS, GROUP_LABELS, KIND_LABELS
 
 CONTACT_CHANNELS = (Channel.HOTLINE, Channel.MAILBOX, Channel.VISIT, Channel.WEB, Channel.QR, Channel.API)
@@ -221,7 +222,9 @@ def ranking(region: str, first: date, last: date) -> list[Ranked]:
 @dataclass(frozen=True)
 class Candle:
     """One day of contacts by the hour: open and close are the first and last busy hour's counts, high and
-    low the busiest and quietest hour between them; `average` is the 7-day moving average of the close."""
+    low the busiest and quietest hour between them; `average` is the 7-day moving average of the close, and
+    `small_close` says whether a close of 1 to 4 is in it (the public may not see such an average: seven times it,
+    less the other closes, gives that close back)."""
 
     day: date
     total: int
@@ -230,6 +233,7 @@ class Candle:
     low: int
     high: int
     average: float | None
+    small_close: bool = False
 
 
 KLINE_DAYS = 30
@@ -263,7 +267,8 @@ def kline(region: str, first: date, last: date) -> list[Candle]:
         if day >= first:
             window = closes[-MA_DAYS:]
             candles.append(Candle(day, sum(counts.values()), *shape,
-                                  sum(window) / MA_DAYS if len(window) == MA_DAYS else None))
+                                  sum(window) / MA_DAYS if len(window) == MA_DAYS else None,
+                                  any(0 < close < SMALL for close in window)))
         day += timedelta(days=1)
     return candles
 

@@ -17,6 +17,7 @@ from portal.exceptions import NotFound
 from portal.extensions import db
 from portal.models import LedgerEntry, Redemption, Role, Station, TicketEvent, User
 from portal.services import regions, sla, stations
+from portal.services.stats.disclosure import NONE_WITHHELD, Withheld
 from portal.services.stats.figures import (
     Breakdown,
     Candle,
@@ -111,6 +112,7 @@ class Dashboard:
     stations: StationFigures
     benefits: BenefitFigures
     version: str
+    withheld: Withheld = NONE_WITHHELD  # the public's screen only: what it withholds besides counts below five
 
 
 def dashboard(region: str, p: Period, now: datetime, path: str = "", words_at_least: int = 1) -> Dashboard:

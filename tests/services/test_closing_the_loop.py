@@ -109,8 +109,8 @@ def test_the_promised_date_lies_between_today_and_ninety_days_ahead(ctx, promise
 def test_the_dashboard_counts_a_case_awaiting_a_promise_as_answered(ctx):
     _rated(_replied())
     assert stats.STATE_OF[Status.AWAITING_PROMISE] == stats.STATE_OF[Status.REPLIED] == "replied"
-    before = stats.cells_of(stats.facts(db.session.scalar(select(Ticket))))
-    assert before["status", date(2026, 11, 20), "replied"] == 1 and before["rating", date(2026, 11, 20), "satisfied"] == 1
+    cells, day = stats.cells_of(stats.facts(db.session.scalar(select(Ticket)))), date(2026, 11, 20)
+    assert cells["status", day, "replied"] == 1 and cells["rating", day, "satisfied"] == 1
 
 
 # ------------------------------------------------------------------------------------ writing again
@@ -168,8 +168,8 @@ def test_writing_again_after_the_one_reopening_starts_a_linked_request_with_the_
 def test_writing_while_a_promise_is_awaited_after_the_one_reopening_closes_it_into_a_new_request(ctx):
     province = staff_of("44")
     ticket = _rated(_replied(), Rating.UNSATISFIED)
-    ticket = tickets.take("reply", tickets.take("accept", ticket, province, NOW), province, NOW, text="承诺12月10日前支付",
-                          promised_by=PROMISE)
+    ticket = tickets.take("reply", tickets.take("accept", ticket, province, NOW), province, NOW,
+                          text="承诺12月10日前支付", promised_by=PROMISE)
     ticket = _rated(ticket)
     assert ticket.status is Status.AWAITING_PROMISE and ticket.reopen_count == 1
     ticket = tickets.take("add_information", ticket, None, ON_THE_DAY, text="到期了还没发。")

@@ -130,6 +130,7 @@ def test_a_worker_s_appeal_goes_down_to_the_town_union_and_the_answer_appears_li
     worker.get_by_label("属于哪一类？").select_option("labour.wages")
     expect(worker.get_by_label("属于哪一类？").locator("option:checked")).to_have_text("追索劳动报酬（欠薪）")
     worker.get_by_label("发生了什么？").fill(DESCRIPTION)
+    worker.locator("details.more-details > summary").click()  # employer, amount, files: on demand (issue 14)
     worker.locator("input[name=employer]").fill("某某建筑劳务有限公司")
     worker.locator("input[name=amount_owed]").fill("36000")
     worker.locator("input[name=workers_affected]").fill("12")

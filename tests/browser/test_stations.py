@@ -60,7 +60,8 @@ def test_a_rider_finds_the_nearest_open_station_with_a_microwave(new_context):
     expect(amap).to_have_attribute("href", re.compile(r"^https://uri\.amap\.com/navigation\?to=113\.\d+%2C23\.\d+"))
     check_page(page, "station")
     page.get_by_role("link", name="打印本驿站的二维码海报").click()
-    expect(page.locator("svg.qr")).to_be_visible()
+    expect(page.locator("svg.qr")).to_have_count(2)  # the station's page, and "report a problem here"
+    expect(page.locator("svg.qr").first).to_be_visible()
     check_page(page, "station_poster")
 
 

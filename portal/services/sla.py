@@ -94,8 +94,9 @@ def of(ticket) -> Deadline:
 
 
 def deadline_flags(ticket, now: datetime) -> tuple[bool, bool]:
-    """(due soon, overdue) for an open ticket; closed ones are neither."""
-    if not ticket.is_open:
+    """(due soon, overdue) for an open ticket awaiting its answer; closed and answered ones are neither (a case
+    answered in time may stay open for weeks, awaiting its rating or a promised action)."""
+    if not ticket.is_open or ticket.replied_at is not None:
         return False, False
     due = of(ticket)
     return is_due_soon(due, now), is_overdue(due, now)

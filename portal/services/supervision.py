@@ -44,7 +44,8 @@ class SweepResult:
 
 @command
 def sweep(now: datetime) -> SweepResult:
-    tickets = db.session.scalars(select(Ticket).where(Ticket.status.in_(OPEN_STATUSES),
+    # Only cases still awaiting their answer: an answered one may wait weeks for a promised action.
+    tickets = db.session.scalars(select(Ticket).where(Ticket.status.in_(OPEN_STATUSES), Ticket.replied_at.is_(None),
                                                       Ticket.due_at <= now + LOOKAHEAD)).all()
     parents = dict(db.session.execute(select(Region.code, Region.parent_code)
                                       .where(Region.code.in_({t.handler_code for t in tickets}))).all())

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from portal.exceptions import InvalidInput, InvalidTransition
 from portal.extensions import db
-from portal.models import Rating, Status, Ticket, TicketCount, TicketEvent
-from portal.services import stats, tickets
+from portal.models import NoticeKind, Rating, Status, Ticket, TicketCount, TicketEvent
+from portal.services import sla, stats, supervision, tickets
 from tests.factories import NOW, staff_of, submit
 
 PROMISE = date(2026, 12, 10)  # NOW is 2026-11-20 in Shanghai
@@ -111,6 +111,18 @@ def test_the_dashboard_counts_a_case_awaiting_a_promise_as_answered(ctx):
     assert stats.STATE_OF[Status.AWAITING_PROMISE] == stats.STATE_OF[Status.REPLIED] == "replied"
     cells, day = stats.cells_of(stats.facts(db.session.scalar(select(Ticket)))), date(2026, 11, 20)
     assert cells["status", day, "replied"] == 1 and cells["rating", day, "satisfied"] == 1
+
+
+def test_an_answered_case_waiting_past_its_reply_deadline_is_not_overdue_nor_supervised(ctx):
+    """The deadline is for the answer: a case answered in time and awaiting its promise is not late."""
+    ticket = _rated(_replied(promised_by=date(2027, 2, 1)))
+    late = ticket.due_at + timedelta(days=30)
+    assert ticket.status is Status.AWAITING_PROMISE and tickets.promise_pending(ticket, late)
+    assert sla.deadline_flags(ticket, late) == (False, False)
+    assert sum(supervision.sweep(late).created.values()) == 0
+    unanswered = submit("unanswered").ticket  # beside it, a case still awaiting its answer is supervised
+    assert sla.deadline_flags(unanswered, late) == (False, True)
+    assert supervision.sweep(late).created[NoticeKind.SUPERVISION] == 1
 
 
 # ------------------------------------------------------------------------------------ writing again

@@ -18,6 +18,7 @@ from portal.i18n import lazy_gettext as _l
 from portal.inputs import parse
 from portal.services import evidence, taxonomy
 from portal.vocabulary import CATEGORY_LABELS, GROUP_LABELS
+from portal.widgets.html import render_field
 
 YUAN = re.compile(r"[0-9]{1,10}(\.[0-9]{1,2})?")  # ASCII: \d would take ١٢ and ²
 UNDECLARED_MAX = 1000
@@ -29,6 +30,10 @@ class Form(FlaskForm):
     class Meta:
         def get_translations(self, form):
             return FORM_TRANSLATIONS
+
+        def render_field(self, field, render_kw):
+            """WTForms' drawing, byte for byte, without its cost (portal.widgets.html)."""
+            return render_field(field, render_kw)
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators) & self._storable()

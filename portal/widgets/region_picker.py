@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from portal.models import Region
+from portal.exceptions import NotFound
 from portal.services import regions
 from portal.settings import setting
 
@@ -12,20 +12,24 @@ from portal.settings import setting
 @dataclass
 class PickerLevel:
     name: str  # query parameter
-    options: list[Region]
+    options: list[regions.Place]
     selected: str | None
 
 
 @dataclass
 class Picker:
     levels: list[PickerLevel]
-    chosen: Region | None  # the deepest valid choice
-    path: list[Region]  # from the province down to the choice
+    chosen: regions.Place | None  # the deepest valid choice
+    path: list[regions.Place]  # from the province down to the choice
 
 
 def build_picker(args) -> Picker:
-    """Keep each choice only if it is a child of the one above, so changing the city clears the district."""
-    parent = regions.get_region(setting("ROOT_REGION"))
+    """Keep each choice only if it is a child of the one above, so changing the city clears the district.
+    Everything comes from the cached tree: the page asks the database nothing for its place lists."""
+    try:
+        parent = regions.place(setting("ROOT_REGION"))
+    except KeyError:
+        raise NotFound() from None
     chosen, levels = None, []
     for name in ("city", "district", "town"):
         options = regions.children(parent.code) if parent else []

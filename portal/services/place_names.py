@@ -73,6 +73,7 @@ SUFFIXES = {
     "新城": "New Town", "科技城": "Science City", "大学城": "University Town", "生态城": "Eco-city",
     "工业城": "Industrial City", "商业城": "Commercial City", "食品城": "Food City", "世纪城": "Century City",
     "港城": "Port City", "谷": "Valley", "科技谷": "Science Valley", "软件谷": "Software Valley",
+    "公园": "Park", "森林公园": "Forest Park", "国家森林公园": "National Forest Park", "湿地公园": "Wetland Park",
     "风光带": "Scenic Belt", "旅游岛": "Tourist Island", "口岸": "Port of Entry", "港": "Port",
     "群岛": "Islands", "岛礁": "Reefs", "保税片区": "Bonded Area",
     # offices, committees and bureaus
@@ -255,11 +256,12 @@ def _known_names() -> frozenset[str]:
     return frozenset(known)
 
 
-def _romanise_run(run: str, split: bool) -> list[str]:
-    """A run of proper name in words; with `split`, a known place name that opens it is a word of its own."""
+def _romanise_run(run: str, split: bool, rest: int = 2) -> list[str]:
+    """A run of proper name in words; with `split`, a known place name that opens it is a word of its own
+    when at least `rest` characters follow (黄石港 is one word; 山西绛 before 县 is Shanxi Jiang)."""
     words = []
-    while split and len(run) >= 4 and run not in PROPER_NAMES and run not in _known_names():
-        known = next((run[:n] for n in (4, 3, 2) if len(run) - n >= 2 and run[:n] in _known_names()), None)
+    while split and len(run) >= 3 and run not in PROPER_NAMES and run not in _known_names():
+        known = next((run[:n] for n in (4, 3, 2) if len(run) - n >= rest and run[:n] in _known_names()), None)
         if known is None:
             break
         words.append(romanise(known))
@@ -313,7 +315,7 @@ def _words(head: str, split: bool = True) -> list[str]:
             i += 1
             continue
         if run:
-            words += _romanise_run(run, split)
+            words += _romanise_run(run, split, 1 if term in MARKERS else 2)
             run = ""
         words.append(next(table[term] for table in (WORDS, MARKERS, NUMBERED, SUFFIXES) if term in table))
         i += len(term)

@@ -355,7 +355,7 @@ def english_place_name(name: str, level: object = None) -> str:
     """The English name of a region ("天河区" → "Tianhe District", "广州市" → "Guangzhou").
 
     `level` (a RegionLevel or its value) tells the two readings of 地区 apart: a prefecture among cities
-    (阿里地区 → "Ali Prefecture"), an area among towns (南磨房地区 → "Nanmofang Area").
+    (阿里地区 → "Ngari Prefecture"), an area among towns (南磨房地区 → "Nanmofang Area").
     """
     name = (name or "").strip()
     english = _english(name)

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The dashboard's ECharts, built once from npm and committed: portal/static/vendor/echarts/echarts-dashboard.min.js
 # is ECharts' own modular build (echarts/core + only the series and components dashboard.js draws, see entry.js)
-# with the word-cloud series, one minified IIFE that sets the global `echarts`. The full echarts.min.js and the
-# word-cloud plugin were 320 KB on the wire (brotli at the portal's level 5); this is 175 KB, so the whole dashboard
-# is about 215 KB on a phone's first load, within issue 14's 400 KB (bench/bench_pages.py --bytes-only).
+# with the word-cloud series, one minified IIFE that sets the global `echarts`. On the wire (brotli 11, as the
+# portal compresses static files) the full echarts.min.js and the word-cloud plugin were 279 KB, this is 157 KB:
+# the dashboard's first load on a phone went from 316 KB to 194 KB, within issue 14's 400 KB
+# (bench/bench_pages.py --bytes-only; tests/browser/test_dashboard_light.py).
 #
 #   bash scripts/echarts/build.sh          rebuild it (and its licence files) after changing a version or entry.js
 #   bash scripts/echarts/build.sh --check  rebuild into a temporary file and fail unless it is the committed bytes

@@ -59,11 +59,13 @@ class Taps:
         self.made.append(what)
 
 
-def poster_report_link(page: Page) -> str:
+def poster_report_link(page: Page, heading: str = "在此反映问题") -> str:
+    """The address a phone reads from the demo station's "report a problem here" code (checked against the
+    address printed under it, and against the station's own code beside it)."""
     page.goto("/stations/1/poster")
     expect(page.locator("h1")).to_have_text(STATION)
     report = page.locator(".poster-action-report")
-    expect(report.get_by_role("heading")).to_have_text("在此反映问题")
+    expect(report.get_by_role("heading")).to_have_text(heading)
     link = scan(page, report.locator("svg.qr"))
     expect(report.locator(".poster-link")).to_have_text(link)  # the address printed under the code, for typing
     assert scan(page, page.locator(".poster-action").first.locator("svg.qr")).endswith("/s/" + link.rsplit("/", 1)[1])
@@ -136,7 +138,8 @@ def test_ticking_anonymous_hides_name_and_phone_and_the_server_keeps_neither(new
     page = new_context(java_script_enabled=javascript).new_page()
     page.goto(poster_report_link(page))
     page.locator("details.more-details > summary").click()
-    anonymous, name, phone = page.get_by_label("匿名提交"), page.get_by_label("您的姓名"), page.get_by_label("您的手机号码")
+    anonymous = page.get_by_label("匿名提交")
+    name, phone = page.get_by_label("您的姓名"), page.get_by_label("您的手机号码")
     expect(anonymous).to_be_checked()
     expect(name).to_be_hidden()
     expect(phone).to_be_hidden()
@@ -179,3 +182,13 @@ def test_a_problem_in_the_folded_details_opens_them_and_takes_the_focus(page: Pa
     expect(page.locator("#amount_owed-error")).to_have_text("请输入金额（元），例如 3500。")
     assert_in_first_screen(page, amount)
     check_page(page, "poster_to_complaint_refused")
+
+
+def test_in_english_too_the_form_from_the_poster_fits_in_three_screens(new_context):
+    page = new_context(locale="en-US").new_page()
+    page.goto(poster_report_link(page, "Report a problem here"))
+    expect(page.locator("h1")).to_have_text("Ask the union for help")
+    expect(page.locator("#regions-result")).to_contain_text("Shipai Subdistrict Federation of Trade Unions")
+    screens = screens_down_to(page, page.get_by_role("button", name="Send my request"))
+    assert screens <= 3, f"{screens:.2f} screens down to the send button"
+    check_page(page, "poster_to_complaint_form_en")

@@ -31,6 +31,16 @@ def _rated(ticket: Ticket, rating: Rating = Rating.SATISFIED, at=NOW) -> Ticket:
     return tickets.take("rate", ticket, None, at, rating=rating, comment="")
 
 
+def _closed_after_one_reopening() -> Ticket:
+    """A case rated unsatisfied once (reopened), answered again and rated satisfied: closed, reopened once."""
+    province = staff_of("44")
+    ticket = _rated(_replied(), Rating.UNSATISFIED)
+    ticket = tickets.take("reply", tickets.take("accept", ticket, province, NOW), province, NOW, text="再次答复")
+    ticket = _rated(ticket)
+    assert ticket.status is Status.CLOSED and ticket.reopen_count == 1
+    return ticket
+
+
 def _counts_match() -> bool:
     kept = {(c.handler_code, c.status): c.n for c in db.session.scalars(select(TicketCount)) if c.n}
     counted = {(h, s): n for h, s, n in db.session.execute(
@@ -190,12 +200,19 @@ def test_writing_while_a_promise_is_awaited_after_the_one_reopening_closes_it_in
     assert _counts_match()
 
 
+@pytest.mark.parametrize("text", ["长" * 4001, "a\x00b"])
+def test_a_message_that_could_not_be_a_request_starts_none(ctx, text):
+    ticket = _closed_after_one_reopening()
+    with pytest.raises(InvalidInput) as refused:
+        tickets.take("add_information", ticket, None, AFTER, text=text)
+    assert set(refused.value.fields) == {"text"}
+    assert db.session.scalar(select(func.count()).select_from(Ticket)) == 1
+    assert db.session.get(Ticket, ticket.id).events[-1].action == "rated" and _counts_match()
+
+
 def test_a_request_is_continued_once_however_many_sends_race(app):
     with app.app_context():
-        province = staff_of("44")
-        ticket = _rated(_replied(), Rating.UNSATISFIED)
-        ticket = tickets.take("reply", tickets.take("accept", ticket, province, NOW), province, NOW, text="再次答复")
-        ticket_id = _rated(ticket).id
+        ticket_id = _closed_after_one_reopening().id
         db.session.remove()
     barrier, outcomes = threading.Barrier(6), []
 

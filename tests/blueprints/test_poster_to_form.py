@@ -163,3 +163,13 @@ def test_the_receipt_takes_the_focus_and_names_the_ticket(client):
     receipt = Tags(html).find("section", class_="receipt")
     assert receipt and "autofocus" in receipt[0] and receipt[0]["tabindex"] == "-1"
     assert re.search(r'id="receipt-number"><dt>工单号</dt><dd class="code">44-\d{8}-\d{4}</dd>', html)
+
+
+def test_without_javascript_changing_a_poster_s_place_shows_the_lists_open(app, client, make_station):
+    code = code_of(app, make_station())
+    data = grievance_form(client, f"/g/{code}", town="") | {"refresh_place": "1"}  # a district: a place
+    response = client.post(f"/g/{code}", data=data)
+    tags = Tags(response.get_data(as_text=True))
+    assert response.status_code == 200
+    assert not tags.find("details", class_="place-choice")  # the worker is choosing: nothing folds the lists
+    assert tags.find("select", id="picker-town") and tags.find("form", action=f"/g/{code}")

@@ -46,7 +46,8 @@ class SweepResult:
 def sweep(now: datetime) -> SweepResult:
     # Only cases still awaiting their answer: an answered one may wait weeks for a promised action.
     tickets = db.session.scalars(select(Ticket).where(Ticket.status.in_(OPEN_STATUSES), Ticket.replied_at.is_(None),
-                                                      Ticket.due_at <= now + LOOKAHEAD)).all()
+                                                      Ticket.due_at <= now + LOOKAHEAD)
+                                 .order_by(Ticket.id)).all()  # notices in case order, whichever index is read
     parents = dict(db.session.execute(select(Region.code, Region.parent_code)
                                       .where(Region.code.in_({t.handler_code for t in tickets}))).all())
     insert = sqlite_insert if db.engine.dialect.name == "sqlite" else pg_insert

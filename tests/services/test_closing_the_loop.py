@@ -93,6 +93,13 @@ def test_reopening_drops_the_old_answers_promise(ctx):
     assert _rated(ticket).status is Status.CLOSED
 
 
+def test_the_union_reopens_a_case_whose_promise_the_worker_says_was_not_kept(ctx):
+    ticket = _rated(_replied())
+    assert "reopen" in tickets.staff_actions(ticket, staff_of("44"), NOW)
+    ticket = tickets.take("reopen", ticket, staff_of("44"), NOW, reason="职工来电：老板说不发了")
+    assert ticket.status is Status.REOPENED and ticket.promised_by is None and ticket.closed_at is None
+
+
 def test_a_return_visit_call_that_finds_the_worker_satisfied_also_waits_for_the_date(ctx):
     ticket = tickets.take("return_visit", _replied(), staff_of("44"), NOW, rating=Rating.SATISFIED,
                           comment="电话回访：工人表示满意，等待发薪")

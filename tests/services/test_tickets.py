@@ -315,7 +315,7 @@ ALLOWED = {  # restated from the rules, independently of the service's own table
     "rate": {Status.REPLIED},
     "record_return_visit": {Status.REPLIED},
     "close": {Status.RETURN_VISIT, Status.AWAITING_PROMISE},
-    "reopen": {Status.CLOSED},
+    "reopen": {Status.CLOSED, Status.AWAITING_PROMISE},
     "withdraw": {Status.SUBMITTED},
     "add_information": set(Status) - {Status.WITHDRAWN, Status.MERGED},  # after closing: reopens or continues
     "merge": set(Status) - {Status.CLOSED, Status.WITHDRAWN, Status.MERGED},

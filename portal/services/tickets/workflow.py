@@ -250,7 +250,8 @@ def _close(ticket: Ticket, user: User, now: datetime, *, recovered_fen: int | No
 
 
 def _reopen(ticket: Ticket, user: User, now: datetime, *, reason: str) -> Ticket:
-    """The union reopens a closed case once (the worker's unsatisfied rating does the same)."""
+    """The union reopens a closed case once, or one awaiting a promise the worker says was not kept (the
+    worker's unsatisfied rating, or their message, does the same)."""
     change = Change("reopened", Status.REOPENED, _required(reason, "reason"), values=_reopened(ticket, now))
     return _apply(ticket, "reopen", change, now, user)
 
@@ -385,7 +386,7 @@ ACTIONS = {a.name: a for a in (  # in the order the staff page offers them
     Action("decide_extension", frozenset({S.EXTENSION_REQUESTED}), DECIDER, _decide_extension),
     Action("return_visit", frozenset({S.REPLIED}), HANDLER, _return_visit),
     Action("close", frozenset({S.RETURN_VISIT, S.AWAITING_PROMISE}), HANDLER, _close, _promise_due),
-    Action("reopen", frozenset({S.CLOSED}), HANDLER, _reopen, _not_reopened),
+    Action("reopen", frozenset({S.CLOSED, S.AWAITING_PROMISE}), HANDLER, _reopen, _not_reopened),
     Action("merge", OPEN, HANDLER, _merge),
     # the worker's own
     Action("rate", frozenset({S.REPLIED}), WORKER, _rate),

@@ -192,3 +192,18 @@ def test_in_english_too_the_form_from_the_poster_fits_in_three_screens(new_conte
     screens = screens_down_to(page, page.get_by_role("button", name="Send my request"))
     assert screens <= 3, f"{screens:.2f} screens down to the send button"
     check_page(page, "poster_to_complaint_form_en")
+
+
+def test_the_poster_prints_on_one_a4_page_with_both_codes_readable_side_by_side(page: Page):
+    page.goto("/stations/1/poster")
+    check_page(page, "poster_to_complaint_poster_phone")
+    pdf = page.pdf(format="A4", print_background=True)
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1
+    page.emulate_media(media="print")
+    page.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi
+    codes = page.locator("svg.qr")
+    station, report = codes.nth(0).bounding_box(), codes.nth(1).bounding_box()
+    assert station["y"] == report["y"] and station["x"] + station["width"] < report["x"]  # level, side by side
+    assert station["width"] >= 290 and report["y"] + report["height"] <= 1123  # 8 cm (302 px), on the page
+    assert scan(page, codes.nth(0)).endswith("/s/" + scan(page, codes.nth(1)).rsplit("/", 1)[1])
+    assert "/g/" in scan(page, codes.nth(1))

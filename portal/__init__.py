@@ -15,7 +15,7 @@ from flask_babel import format_timedelta, get_locale
 from flask_login import current_user
 from sqlalchemy.exc import ArgumentError
 
-from portal import assets, auth, cli, errors, i18n, navigation, security, vocabulary
+from portal import assets, auth, cli, errors, i18n, navigation, pagecache, security, vocabulary
 from portal.database import configure_sqlite, database_uri, engine_options
 from portal.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 from portal.htmx import add_vary
@@ -66,6 +66,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     _register_templates(app)
     cli.register(app)
     app.after_request(add_vary)
+    pagecache.register(app)  # last: its before_request runs after the others (request id, limits)
     return app
 
 

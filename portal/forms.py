@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Collection, Mapping
+from functools import lru_cache
 
-from flask import current_app, g
+from flask import current_app, g, has_request_context
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from wtforms import HiddenField, SelectChoice
@@ -131,13 +132,23 @@ def yuan_to_fen(raw: str | None, field_name: str) -> int | None:
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="form-token")
+    return _serializer_for(current_app.config["SECRET_KEY"])
+
+
+@lru_cache(maxsize=8)
+def _serializer_for(secret_key: str) -> URLSafeTimedSerializer:
+    """Made once per key (it keeps no state between uses): building one costs as much as signing a token."""
+    return URLSafeTimedSerializer(secret_key, salt="form-token")
 
 
 def new_form_token() -> str:
     """A one-time token for a form that creates something: signed and dated, so the server knows it issued
-    it and when; its random part keys the record, so a second post of the same form finds the first."""
-    return _serializer().dumps(secrets.token_urlsafe(18))
+    it and when; its random part keys the record, so a second post of the same form finds the first. Each one
+    issued is noted for the request: portal.pagecache cuts them out of a page it keeps."""
+    token = _serializer().dumps(secrets.token_urlsafe(18))
+    if has_request_context():
+        g.setdefault("form_tokens", []).append(token)
+    return token
 
 
 def read_form_token(signed: str) -> str | None:

@@ -10,6 +10,7 @@ datalist) is drawn by WTForms itself. tests/test_widgets_html.py compares both o
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 from wtforms import widgets as w
@@ -20,12 +21,27 @@ def attributes(kw: dict) -> str:
     """wtforms.widgets.html_params: sorted by the given names, True bare, False left out, values escaped."""
     out = []
     for k, v in sorted(kw.items()):
-        k = escape(clean_key(k))
         if v is True:
-            out.append(k)
+            out.append(_name(k))
         elif v is not False:
-            out.append(f'{k}="{str(escape(v)).replace(chr(34), "&quot;")}"')
+            out.append(f'{_name(k)}="{_text(v) if type(v) is str else str(escape(v)).replace(QUOTE, "&quot;")}"')
     return " ".join(out)
+
+
+QUOTE = '"'
+
+
+@lru_cache(maxsize=1024)
+def _name(key: str) -> str:
+    """An attribute's name as WTForms writes it (class_ → class, data_x_y → data-x-y), escaped; names come from
+    code and templates, a few dozen in all."""
+    return str(escape(clean_key(key)))
+
+
+def _text(value: str) -> str:
+    """markupsafe.escape of a plain string, without building a Markup (its pure-Python replacements)."""
+    return (value.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;").replace("'", "&#39;")
+            .replace('"', "&#34;"))
 
 
 def _flags(widget, field, kw: dict, call: bool) -> None:

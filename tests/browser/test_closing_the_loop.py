@@ -106,11 +106,11 @@ def test_a_promise_keeps_the_case_open_and_writing_again_reopens_it_then_starts_
     # What the worker sent, folded below the answer; opened from the keyboard, it keeps the focus.
     sent = worker.locator("#tracking-sent")
     summary = sent.locator("summary")
-    expect(sent.locator("blockquote")).to_be_hidden()
+    expect(sent.locator(".statement")).to_be_hidden()
     summary.focus()
     worker.keyboard.press("Enter")
     expect(sent).to_have_attribute("open", "")
-    expect(sent.locator("blockquote")).to_have_text(DESCRIPTION)
+    expect(sent.locator(".statement")).to_have_text(DESCRIPTION)
     expect(sent).to_contain_text("追索劳动报酬")
     assert worker.evaluate("() => document.activeElement.matches('#tracking-sent > summary')")
     # The timeline's refresh every 5 s leaves it open.

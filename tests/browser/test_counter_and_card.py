@@ -17,7 +17,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, expect
@@ -140,7 +140,8 @@ def test_a_refused_voucher_code_says_why_on_the_first_screen_and_has_the_focus(n
 def test_a_member_code_that_cannot_be_read_is_refused_at_the_top(new_context):
     cashier = signed_in(new_context(), CASHIER_PHONE, "/merchant/")
     card_form = cashier.locator("form[data-card-form]")
-    card_form.locator("input[name=code]").fill("1 000 000")  # membership 1 with code 000000: no member's code (one chance in 500,000)
+    # Membership 1 with the code 000000: no member's code now (one chance in 500,000).
+    card_form.locator("input[name=code]").fill("1 000 000")
     with cashier.expect_navigation():
         card_form.locator("button[type=submit]").click()
     alert = cashier.locator("main [role=alert]")
@@ -213,3 +214,71 @@ def test_the_member_card_fits_one_phone_screen(new_context, locale):
     assert_on_first_screen(member, code.locator(".member-code-until"), "how long the code lives")
     assert_on_first_screen(member, member.locator(".member-card-name"), "the member's name")
     assert_on_first_screen(member, member.locator(".member-card-valid"), "the membership's validity")
+
+
+# ------------------------------------------------------------------------------------------ small things
+
+STAFF_PHONE = "19900000003"  # 天河区总工会
+MANAGER_PHONE = "19900000201"
+
+
+def assert_tap_target(locator: Locator, what: str) -> None:
+    """At least 44x44 px, the size a thumb hits (WCAG 2.5.5)."""
+    box = locator.bounding_box()
+    assert box and box["width"] >= 44 and box["height"] >= 44, f"{what} is too small to tap: {box}"
+
+
+def test_the_inbox_opens_on_to_accept_with_counted_tabs_and_rows_a_thumb_can_hit(new_context):
+    staff = signed_in(new_context(), STAFF_PHONE, "/staff/")
+    tabs = staff.locator("#staff-views a")
+    expect(tabs).to_have_count(4)
+    expect(tabs.nth(0)).to_have_attribute("aria-current", "page")
+    labels = [" ".join(t.split()) for t in tabs.all_inner_texts()]
+    names = [re.sub(r" \(\d+\)$", "", label) for label in labels]
+    assert names == ["待受理", "本级在办", "已超期", "全部未办结"], labels
+    counts = [int(re.search(r"\((\d+)\)$", label).group(1)) for label in labels]
+    for n in range(4):
+        assert_tap_target(tabs.nth(n), f"the tab {labels[n]}")
+    rows = staff.locator("#staff-inbox .ticket-list a")
+    assert rows.count() == min(counts[0], 20), (labels, rows.count())
+    check_page(staff, "inbox_to_accept")
+
+    tabs.nth(3).click()  # all open: a plain link, the whole page
+    expect(staff).to_have_url(re.compile(r"/staff/\?view=open$"))
+    expect(staff.locator("#staff-views a").nth(3)).to_have_attribute("aria-current", "page")
+    assert rows.count() == min(counts[3], 20) and rows.count() > 0
+    # The filters are folded away: the first case can be tapped without scrolling (its top 44 px on screen).
+    first = rows.first.bounding_box()
+    assert first and first["y"] + 44 <= nav_top(staff), f"the first case begins at {first} under the bottom bar"
+    for n in range(min(rows.count(), 3)):
+        assert_tap_target(rows.nth(n), "a case in the inbox")
+    notices = staff.locator(".notices a")
+    for n in range(min(notices.count(), 3)):
+        assert_tap_target(notices.nth(n), "a case in the supervision list")
+    check_page(staff, "inbox_all_open")
+
+
+def test_the_hours_editor_offers_the_common_weeks_and_works_without_javascript(new_context):
+    manager = new_context(java_script_enabled=False).new_page()
+    manager.goto("/login?next=/stations/manage/")
+    manager.locator("input[name=phone]").fill(MANAGER_PHONE)
+    manager.locator("input[name=password]").fill(DEMO_PASSWORD)
+    manager.locator("main form button[type=submit]").click()
+    expect(manager).to_have_url(re.compile(r"/stations/manage/$"))
+    manager.locator("main .ticket-list a").first.click()
+    expect(manager).to_have_url(re.compile(r"/stations/\d+/edit$"))
+    for link in manager.locator("main .tap-links a").all():
+        assert_tap_target(link, f"the link {link.inner_text()}")
+    expect(manager.get_by_label("按下面逐日填写的时间")).to_be_checked()
+    check_page(manager, "station_hours_patterns")
+
+    manager.get_by_label(re.compile("^周一至周五")).check()
+    manager.get_by_label("开门时间", exact=True).select_option("08:00")
+    manager.get_by_label("关门时间", exact=True).select_option("18:00")
+    manager.locator("form[action$='/hours'] button[type=submit]").click()
+    expect(manager.locator("main [role=status]").first).to_be_visible()
+    for day in ("mon", "fri"):
+        expect(manager.locator(f"input[name={day}]")).to_have_value("08:00-18:00")
+    for day in ("sat", "sun"):
+        expect(manager.locator(f"input[name={day}]")).to_have_value("")
+    check_page(manager, "station_hours_saved")

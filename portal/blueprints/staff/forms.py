@@ -54,15 +54,20 @@ class InboxFilters(Form):
     overdue = BooleanField(_l("Overdue only"))
     q = StringField(_l("Search"), validators=[Length(max=100)])
     page = WholeField(validators=[Optional(), NumberRange(min=1, max=100_000)])
+    view = StringField(validators=[Length(max=10)])  # a tab (tickets.VIEWS); a hidden field of the filter form
 
     def query(self) -> tickets.InboxQuery:
-        """Invalid choices are ignored rather than refused: a filter link must never break the inbox."""
+        """Invalid choices are ignored rather than refused: a filter link must never break the inbox. Without a
+        view or any filter the inbox opens on what waits to be accepted; a filter link without a view (older
+        links, bookmarks) keeps meaning all open cases."""
         self.validate()
         valid = {name: "" if self[name].errors else (self[name].data or "") for name in
                  ("status", "kind", "category", "level", "q")}
+        filtered = any(self[name].raw_data for name in ("status", "kind", "category", "level", "q", "overdue"))
+        view = self.view.data if self.view.data in tickets.VIEWS else ("open" if filtered else "accept")
         return tickets.InboxQuery(status=valid["status"] or "open", kind=valid["kind"], category=valid["category"],
                                   level=valid["level"], search=valid["q"], overdue=bool(self.overdue.data),
-                                  page=self.page.data if not self.page.errors and self.page.data else 1)
+                                  page=self.page.data if not self.page.errors and self.page.data else 1, view=view)
 
 
 class ActionForm(Form):

@@ -21,7 +21,7 @@ from portal.services.tickets.access import (
 )
 from portal.services.tickets.codes import CODE_ALPHABET, CODE_LENGTH, get_by_number, normalise_code, query_code_for
 from portal.services.tickets.counts import recount
-from portal.services.tickets.inbox import PER_PAGE, InboxItem, InboxPage, InboxQuery, inbox
+from portal.services.tickets.inbox import PER_PAGE, VIEWS, InboxItem, InboxPage, InboxQuery, inbox, view_counts
 from portal.services.tickets.submission import MAX_DESCRIPTION, MAX_FEN, Receipt, Submission, submit, validate
 from portal.services.tickets.workflow import (
     ACTIONS,
@@ -39,8 +39,8 @@ from portal.services.tickets.workflow import (
 
 __all__ = [
     "ACTIONS", "CODE_ALPHABET", "CODE_LENGTH", "MAX_DESCRIPTION", "MAX_FEN", "MAX_NOTE", "PER_PAGE", "STAFF_ACTIONS",
-    "WORKER_ACTIONS", "Action", "InboxItem", "InboxPage", "InboxQuery", "Receipt", "Submission", "attachment_for_staff",
-    "find_by_code", "for_member", "get_by_number", "get_for_staff", "get_for_worker", "inbox", "normalise_code",
-    "promise_pending", "promise_window", "query_code_for", "recount", "staff_actions", "submit", "take", "validate",
-    "visible_to", "what_writing_does", "worker_actions", "worker_timeline",
+    "VIEWS", "WORKER_ACTIONS", "Action", "InboxItem", "InboxPage", "InboxQuery", "Receipt", "Submission",
+    "attachment_for_staff", "find_by_code", "for_member", "get_by_number", "get_for_staff", "get_for_worker", "inbox",
+    "normalise_code", "view_counts", "promise_pending", "promise_window", "query_code_for", "recount", "staff_actions",
+    "submit", "take", "validate", "visible_to", "what_writing_does", "worker_actions", "worker_timeline",
 ]

@@ -1,7 +1,10 @@
 """The staff inbox: the cases of a jurisdiction, filtered and paged, with per-status counts.
 
-Open cases come in deadline order straight from the worklist index (no sorting), others newest first; the
-counts come from TicketCount (portal.services.tickets.counts), never from counting tickets.
+It opens on the cases waiting for the viewer's own union to accept them (new, passed down, passed back, reopened),
+with the other views beside it, each with its count: in hand, overdue, all open. Open cases come in deadline order
+straight from the worklist index (no sorting), others newest first; the counts come from TicketCount
+(portal.services.tickets.counts), never from counting tickets, except overdue, which depends on the hour and
+reads the open cases past their deadline through the deadline index.
 """
 
 from __future__ import annotations
@@ -15,6 +18,10 @@ from portal.extensions import db
 from portal.models import OPEN_STATUSES, Kind, Status, Ticket, TicketCount, User
 from portal.services import regions, sla, taxonomy
 from portal.services.tickets import access
+from portal.services.tickets.workflow import ACTIONS
+
+TO_ACCEPT = ACTIONS["accept"].starts_from  # what the union has been given and not yet taken on
+VIEWS = ("accept", "hand", "overdue", "open")  # the inbox's tabs, in their order; "accept" is where it opens
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,7 @@ class InboxQuery:
     level: str = ""  # "own": handled by the user's union itself; "below": by a union below it
     search: str = ""
     page: int = 1
+    view: str = "open"  # one of VIEWS; it narrows the open cases, so a status filter or a search sets it aside
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +47,7 @@ class InboxItem:
     status: Status
     due_at: datetime
     due_provisional: bool
+    replied_at: datetime | None  # answered: no longer due soon or overdue (sla.deadline_flags)
     handler: regions.Place
     place: regions.Place
 
@@ -54,6 +63,8 @@ class InboxPage:
     page: int
     more: bool  # a next page exists
     counts: dict[Status, int]  # per status in the jurisdiction (and level); empty when other filters apply
+    view: str = ""  # the view shown, "" when a status filter or search set it aside
+    views: dict[str, int] | None = None  # each view's count, in VIEWS order
 
     @property
     def pages(self) -> int | None:
@@ -81,23 +92,67 @@ def _statuses(status: str) -> tuple[set[Status], ColumnElement[bool] | None]:
     return set(Status), None
 
 
+def shown_view(query: InboxQuery) -> str:
+    """The view that applies: views narrow the open cases, so another status or a search sets them aside."""
+    return query.view if query.view in VIEWS and query.status in ("", "open") and not query.search.strip() else ""
+
+
+def _view(view: str, own: str, now: datetime) -> list[ColumnElement[bool]]:
+    """What a view asks of the open cases the viewer may see; `own` is the viewer's union."""
+    if view == "accept":
+        return [Ticket.handler_code == own, Ticket.status.in_(TO_ACCEPT)]
+    if view == "hand":
+        return [Ticket.handler_code == own, Ticket.status.not_in(TO_ACCEPT)]
+    if view == "overdue":
+        return _overdue(now)
+    return []
+
+
+def _overdue(now: datetime) -> list[ColumnElement[bool]]:
+    """Open, not answered and past the deadline (an answered case met or missed it when it was answered)."""
+    return [Ticket.open == true(), Ticket.replied_at.is_(None), sla.past_due(Ticket.due_at, now)]
+
+
+def view_counts(user: User, now: datetime) -> dict[str, int]:
+    """How many cases each view holds, scoped exactly as its list: two reads of TicketCount's few rows and one
+    of the open cases past their deadline."""
+    scope = access.scope_of(user)
+    if scope is None:
+        return dict.fromkeys(VIEWS, 0)
+
+    def by_status(where: ColumnElement[bool]) -> dict[Status, int]:
+        return {Status(st): int(n or 0) for st, n in db.session.execute(
+            select(TicketCount.status, func.sum(TicketCount.n))
+            .where(TicketCount.status.in_(list(OPEN_STATUSES)), where).group_by(TicketCount.status))}
+
+    own, everywhere = by_status(TicketCount.handler_code == scope), by_status(regions.within(TicketCount.handler_code,
+                                                                                           scope))
+    overdue = db.session.scalar(select(func.count()).select_from(Ticket).where(access.visible_to(user),
+                                                                               *_overdue(now)))
+    return {"accept": sum(n for st, n in own.items() if st in TO_ACCEPT),
+            "hand": sum(n for st, n in own.items() if st not in TO_ACCEPT),
+            "overdue": int(overdue or 0), "open": sum(everywhere.values())}
+
+
 def inbox(user: User, query: InboxQuery, now: datetime) -> InboxPage:
     """The cases a staff member may see: open ones by nearest deadline (read in index order, no sorting),
     others newest first. Per-status counts come from TicketCount, not from counting tickets."""
     scope = access.scope_of(user)
     if scope is None:
-        return InboxPage([], 0, 1, False, {})
+        return InboxPage([], 0, 1, False, {}, "", dict.fromkeys(VIEWS, 0))
     statuses, status_condition = _statuses(query.status)
     conditions = [access.visible_to(user), *_level(Ticket.handler_code, user, query.level)]
     if status_condition is not None:
         conditions.append(status_condition)
+    view = shown_view(query)
+    conditions += _view(view, scope, now)
     filters = []
     if query.kind in {k.value for k in Kind}:
         filters.append(Ticket.kind == Kind(query.kind))
     if query.category in taxonomy.CATEGORIES:
         filters.append(Ticket.category == query.category)
     if query.overdue:
-        filters += [sla.past_due(Ticket.due_at, now), Ticket.open == true()]
+        filters += _overdue(now)
     if text := query.search.strip()[:100]:
         # autoescape: a % or _ typed by staff is matched literally, not as a wildcard
         filters.append(or_(Ticket.number.startswith(text.upper(), autoescape=True),
@@ -108,13 +163,19 @@ def inbox(user: User, query: InboxQuery, now: datetime) -> InboxPage:
         .where(regions.within(TicketCount.handler_code, scope),
                *_level(TicketCount.handler_code, user, query.level))
         .group_by(TicketCount.status)) if n}
-    total = None if filters else sum(counts.get(st, 0) for st in statuses)
+    views = view_counts(user, now)
+    if filters or (view == "overdue" and query.level):
+        total = None
+    elif view in ("accept", "hand", "overdue"):  # the view's own count; its cases are the own union's
+        total = views[view] if view == "overdue" or query.level != "below" else 0
+    else:
+        total = sum(counts.get(st, 0) for st in statuses)
     page = max(1, query.page) if total is None else min(max(1, query.page), max(1, -(-total // PER_PAGE)))
     order = (Ticket.due_at, Ticket.id) if statuses <= OPEN_STATUSES else (Ticket.received_at.desc(), Ticket.id.desc())
     rows = db.session.execute(select(Ticket.id, Ticket.number, Ticket.category, Ticket.status, Ticket.due_at,
-                                     Ticket.due_provisional, Ticket.handler_code, Ticket.place_code)
+                                     Ticket.due_provisional, Ticket.replied_at, Ticket.handler_code, Ticket.place_code)
                               .where(*conditions, *filters).order_by(*order)
                               .offset((page - 1) * PER_PAGE).limit(PER_PAGE + 1)).all()  # one more: a next page?
-    items = [InboxItem(*row[:6], regions.place(row.handler_code), regions.place(row.place_code))
+    items = [InboxItem(*row[:7], regions.place(row.handler_code), regions.place(row.place_code))
              for row in rows[:PER_PAGE]]
-    return InboxPage(items, total, page, len(rows) > PER_PAGE, counts)
+    return InboxPage(items, total, page, len(rows) > PER_PAGE, counts, view, views)

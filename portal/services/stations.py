@@ -115,6 +115,38 @@ def hours_text(ranges: list[list[str]]) -> str:
     return ", ".join(f"{start}-{end}" for start, end in ranges)
 
 
+# The weeks most stations keep, offered as choices in the managers' editor (the typed days stay for the rest).
+HOURS_PATTERNS = ("all_day", "every_day", "weekdays")
+WORKING_DAYS = WEEKDAYS[:5]
+
+
+def pattern_week(pattern: str, opens: str, closes: str) -> dict[str, list[list[str]]]:
+    """The week of a pattern: open 24 hours every day, every day `opens`-`closes`, or Monday to Friday
+    `opens`-`closes` and closed at the weekend. parse_hours checks the times like any typed ones."""
+    if pattern not in HOURS_PATTERNS:
+        raise InvalidInput(_l("Choose one of the patterns shown."), fields={"hours": "pattern"})
+    if pattern == "all_day":
+        return {day: ALL_DAY for day in WEEKDAYS}
+    days = WEEKDAYS if pattern == "every_day" else WORKING_DAYS
+    return {day: [[opens, closes]] if day in days else [] for day in WEEKDAYS}
+
+
+def pattern_of(hours: dict) -> tuple[str, str, str] | None:
+    """(pattern, opens, closes) when a station's week is one of the patterns: the editor's time lists then start at
+    the station's own times."""
+    week = [hours.get(day) or [] for day in WEEKDAYS]
+    if all(ranges == ALL_DAY for ranges in week):
+        return "all_day", "", ""
+    first = week[0]
+    if len(first) != 1 or first == ALL_DAY:
+        return None
+    if all(ranges == first for ranges in week):
+        return "every_day", *first[0]
+    if all(ranges == first for ranges in week[:5]) and not any(week[5:]):
+        return "weekdays", *first[0]
+    return None
+
+
 def hours_from_text(days: dict[str, str]) -> dict[str, list[list[str]]]:
     """The typed form of the week (the managers' editor, a CSV row) as parse_hours reads it; full-width
     punctuation and other dashes are accepted, as Chinese keyboards type them."""

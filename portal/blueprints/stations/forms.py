@@ -8,7 +8,9 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     HiddenField,
+    RadioField,
     SelectChoice,
+    SelectField,
     SelectMultipleField,
     StringField,
 )
@@ -80,7 +82,20 @@ class ManagerForm(Form):
     present = HiddenField()
 
 
+HALF_HOURS = [f"{h:02d}:{m:02d}" for h in range(24) for m in (0, 30)]
+
+
 class HoursForm(Form):
+    """The week: one of the common patterns chosen (radio and selects, so nothing to mistype and no script
+    needed), or each day typed. A pattern replaces what the days say; the typed days stay for anything else."""
+
+    pattern = RadioField(_l("The same every week"), default="", validators=[Optional()], choices=[
+        SelectChoice("", _l("As typed for each day below")),
+        SelectChoice("all_day", _l("Open 24 hours, every day")),
+        SelectChoice("every_day", _l("Every day, from and to the times chosen")),
+        SelectChoice("weekdays", _l("Monday to Friday, from and to the times chosen; closed at the weekend"))])
+    opens = SelectField(_l("Opens at"), choices=HALF_HOURS, default="08:00")
+    closes = SelectField(_l("Closes at"), choices=[*HALF_HOURS, "24:00"], default="18:00")
     mon = StringField(WEEKDAY_LABELS["mon"], validators=[Length(max=60)])
     tue = StringField(WEEKDAY_LABELS["tue"], validators=[Length(max=60)])
     wed = StringField(WEEKDAY_LABELS["wed"], validators=[Length(max=60)])
@@ -92,10 +107,15 @@ class HoursForm(Form):
 
     @classmethod
     def for_station(cls, station) -> HoursForm:
+        """The station's week typed out; its times in the selects when the week is a pattern's."""
+        _, opens, closes = stations.pattern_of(station.hours) or ("", "", "")
         return cls(data={day: stations.hours_text(station.hours.get(day, [])) for day in stations.WEEKDAYS}
-                   | {"holiday_note": station.holiday_note})
+                   | {"holiday_note": station.holiday_note, "pattern": "", "opens": opens or "08:00",
+                      "closes": closes or "18:00"})
 
     def weekly(self) -> dict[str, list[list[str]]]:
+        if self.pattern.data:
+            return stations.pattern_week(self.pattern.data, self.opens.data, self.closes.data)
         return stations.hours_from_text({day: self[day].data for day in stations.WEEKDAYS})
 
 

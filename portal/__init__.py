@@ -21,6 +21,7 @@ from portal.extensions import babel, compress, csrf, db, limiter, login_manager,
 from portal.htmx import add_vary
 from portal.inputs import paths
 from portal.services import sla, stations
+from portal.widgets.html import field_block
 
 BLUEPRINTS = ("pages", "accounts", "regions", "grievances", "tracking", "stations", "members", "merchants", "benefits",
               "staff", "dashboard", "open311", "api")
@@ -154,7 +155,8 @@ def _register_templates(app: Flask) -> None:
     # environment, so macros imported without context see them too.
     app.jinja_env.globals.update(vocabulary=vocabulary, facilities=stations.FACILITIES, weekdays=stations.WEEKDAYS,
                                  station_open=stations.is_open, open_all_day=stations.is_all_day,
-                                 deadline_flags=sla.deadline_flags, reply_days=sla.reply_days)
+                                 deadline_flags=sla.deadline_flags, reply_days=sla.reply_days,
+                                 field_block=field_block)
     app.add_template_filter(stations.codes_of, "facility_codes")
 
     @app.context_processor

@@ -3,6 +3,7 @@ portal form: blank, filled with text that needs escaping, with errors and with t
 
 from __future__ import annotations
 
+import re
 from importlib import import_module
 
 import pytest
@@ -105,3 +106,49 @@ def test_a_file_and_a_password_never_show_a_value(app):
         form = Upload(MultiDict([("files", FileStorage(filename="a.pdf")), ("secret", "hunter2")]))
         assert str(html.render_field(form.files, {})) == '<input id="files" multiple name="files" type="file">'
         assert str(html.render_field(form.secret, {})) == '<input id="secret" name="secret" type="password" value="">'
+
+
+# The `field` macro as it was written in Jinja (templates/_forms.html before field_block took its place).
+JINJA_FIELD = """{% macro field(f, hint=None) -%}
+  {% set attrs = dict(kwargs) %}
+  {% set described = [] %}
+  {% if hint %}{% set _ = described.append(f.id ~ "-hint") %}{% endif %}
+  {% if f.errors %}{% set _ = described.append(f.id ~ "-error") %}
+    {% set _ = attrs.update({"aria-invalid": "true"}) %}{% endif %}
+  {% if described %}{% set _ = attrs.update({"aria-describedby": described|join(" ")}) %}{% endif %}
+  <div class="field{% if f.errors %} field-invalid{% endif %}{% if f.type == 'BooleanField' %} field-check{% endif %}">
+    {% if f.type == "BooleanField" %}
+      {{ f(**attrs) }} {{ f.label }}
+    {% else %}
+      {{ f.label }}
+      {% if hint %}<p class="hint" id="{{ f.id }}-hint">{{ hint }}</p>{% endif %}
+      {{ f(**attrs) }}
+    {% endif %}
+    {% if f.errors %}<p class="error" id="{{ f.id }}-error">{{ f.errors|join(" ") }}</p>{% endif %}
+  </div>
+{%- endmacro %}"""
+
+
+def _spaced(html: str) -> str:
+    """Whitespace as a browser reads it: any run is one space, none between tags."""
+    return re.sub(r">\s+<", "><", re.sub(r"\s+", " ", str(html))).strip()
+
+
+@pytest.mark.parametrize("form_cls", FORMS, ids=lambda f: f"{f.__module__.split('.')[-2]}.{f.__qualname__}")
+def test_the_field_macro_draws_what_its_jinja_version_drew(app, form_cls):
+    macro = app.jinja_env.from_string(JINJA_FIELD).module.field
+    ours = app.jinja_env.get_template("_forms.html").module
+    drawn = 0
+    with app.test_request_context("/", method="POST"):
+        form = _make(form_cls, formdata=_formdata(form_cls))
+        form.validate()
+        for field in form:
+            for errors in (list(field.errors), []):
+                field.errors = errors
+                for hint in (None, 'Say <b>"what"</b> & why'):
+                    for attrs in ATTRIBUTES[:3]:
+                        kw = {k: v for k, v in attrs.items() if k != "value"}
+                        assert _spaced(ours.field(field, hint=hint, **kw)) == _spaced(macro(field, hint=hint, **kw)), (
+                            form_cls.__qualname__, field.name, errors, hint, kw)
+                        drawn += 1
+    assert drawn >= 12

@@ -323,3 +323,19 @@ def login_as(client, make_user):
         return user
 
     return as_role
+
+
+# ---------------------------------------------------------------------- the public screen, attacked
+
+def attack(shown: dict, blanket: bool, total: int) -> dict:
+    """Every value each hidden part of a public table can take, given the shown parts (a count, "<5", "withheld",
+    or None for a part never shown), whether the whole group is withheld, and the total: the small-count rules
+    are public, so a withheld part is 5 or more unless the whole group is. Integer ranges add up to every
+    integer between their sums, so a value fits when the other parts' range covers the rest of the total."""
+    hidden = [key for key, value in shown.items() if not isinstance(value, int)]
+    rest = total - sum(value for value in shown.values() if isinstance(value, int))
+    ranges = {key: (0, 4) if shown[key] == "<5" else (5, rest) if shown[key] == "withheld" and not blanket
+              else (0, rest) for key in hidden}
+    lows, highs = sum(lo for lo, _ in ranges.values()), sum(hi for _, hi in ranges.values())
+    return {key: {v for v in range(lo, hi + 1) if lows - lo <= rest - v <= highs - hi}
+            for key, (lo, hi) in ranges.items()}

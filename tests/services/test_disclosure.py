@@ -1,8 +1,9 @@
 """Secondary suppression, checked by an attacker: every table the public sees is solved for its hidden parts.
 
-`attack` enumerates every assignment of the hidden parts that agrees with what is shown (a number exactly, "<5"
-as 0 to 4, "withheld" as 5 or more, or anything when the whole group is withheld, an unseen part as anything)
-and the total; a count of 1 to 4 that takes a single value in all of them has been worked out.
+`attack` (tests/conftest.py, shared with the browser's reading of the public screen) finds every value each
+hidden part can take that agrees with what is shown (a number exactly, "<5" as 0 to 4, "withheld" as 5 or more,
+or anything when the whole group is withheld, an unseen part as anything) and the total; a count of 1 to 4 left
+with a single value has been worked out. `brute_force` checks `attack` by trying every assignment.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from portal.services import stats
 from portal.services.stats import UNSEEN, protect
 from portal.services.stats.public import _levels
+from tests.conftest import attack
 
 
 def display(parts: dict, total: int) -> tuple[dict, bool]:
@@ -26,15 +28,14 @@ def display(parts: dict, total: int) -> tuple[dict, bool]:
     return shown, guard.blanket
 
 
-def attack(shown: dict, blanket: bool, total: int) -> dict:
-    """Every value each hidden part can take, given the shown parts and the total."""
+def brute_force(shown: dict, blanket: bool, total: int) -> dict:
+    """What `attack` works out, by trying every assignment of the hidden parts (small tables only)."""
     hidden = [key for key, value in shown.items() if not isinstance(value, int)]
     rest = total - sum(value for value in shown.values() if isinstance(value, int))
-    ranges = {key: range(0, stats.SMALL) if shown[key] == "<5"
-              else range(stats.SMALL, rest + 1) if shown[key] == "withheld" and not blanket
-              else range(0, rest + 1) for key in hidden}
+    ranges = [range(0, 5) if shown[k] == "<5" else range(5, rest + 1) if shown[k] == "withheld" and not blanket
+              else range(0, rest + 1) for k in hidden]
     values: dict = {key: set() for key in hidden}
-    for combo in itertools.product(*(ranges[key] for key in hidden)):
+    for combo in itertools.product(*ranges):
         if sum(combo) == rest:
             for key, v in zip(hidden, combo, strict=True):
                 values[key].add(v)
@@ -46,6 +47,7 @@ def leaks(parts: dict, total: int) -> list:
     if total < stats.SMALL:
         return []  # the total is "<5" itself: no difference can be taken
     shown, blanket = display(parts, total)
+    assert attack(shown, blanket, total) == brute_force(shown, blanket, total)
     rest = total - sum(v for v in shown.values() if isinstance(v, int))
     found = [key for key, values in attack(shown, blanket, total).items()
              if 0 < parts[key] < stats.SMALL and len(values) < 2]

@@ -138,6 +138,7 @@ def _kline(candles: list[stats.Candle], w: stats.Withheld, public: bool) -> dict
                                                                    w.days.hides(busiest.day, busiest.total))))
     return {"days": [c.day.strftime("%m-%d") for c in candles], "candles": points,
             "hidden": sum(1 for c, point in zip(candles, points, strict=True) if point == "-" and c.total),
+            "withheld": any(_("withheld") in row.values() for row in rows),
             "average": [r["average"] if isinstance(r["average"], float) else None for r in rows],
             "name": _("Contacts by hour"), "average_name": _("7-day average"), "summary": summary,
             "empty": busiest is None or not busiest.total}

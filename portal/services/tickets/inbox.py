@@ -121,9 +121,10 @@ def _overdue(now: datetime) -> list[ColumnElement[bool]]:
     return [Ticket.open == true(), Ticket.replied_at.is_(None), sla.past_due(Ticket.due_at, now)]
 
 
-def view_counts(user: User, now: datetime) -> dict[str, int]:
-    """How many cases each view holds, scoped exactly as its list: two reads of TicketCount's few rows and one
-    of the open cases past their deadline, which stops after OVERDUE_SHOWN + 1 (more: "99+")."""
+def view_counts(user: User, now: datetime, in_scope: dict[Status, int] | None = None) -> dict[str, int]:
+    """How many cases each view holds, scoped exactly as its list: TicketCount's rows of the own union and of the
+    jurisdiction (`in_scope`, when the caller has read them already), and the open cases past their deadline,
+    read until OVERDUE_SHOWN + 1 (more: "99+")."""
     scope = access.scope_of(user)
     if scope is None:
         return dict.fromkeys(VIEWS, 0)
@@ -133,13 +134,13 @@ def view_counts(user: User, now: datetime) -> dict[str, int]:
             select(TicketCount.status, func.sum(TicketCount.n))
             .where(TicketCount.status.in_(list(OPEN_STATUSES)), where).group_by(TicketCount.status))}
 
-    own, everywhere = by_status(TicketCount.handler_code == scope), by_status(regions.within(TicketCount.handler_code,
-                                                                                           scope))
+    own = by_status(TicketCount.handler_code == scope)
+    everywhere = in_scope if in_scope is not None else by_status(regions.within(TicketCount.handler_code, scope))
     overdue = db.session.scalar(select(func.count()).select_from(
         select(Ticket.id).where(access.visible_to(user), *_overdue(now)).limit(OVERDUE_SHOWN + 1).subquery()))
     return {"accept": sum(n for st, n in own.items() if st in TO_ACCEPT),
             "hand": sum(n for st, n in own.items() if st not in TO_ACCEPT),
-            "overdue": int(overdue or 0), "open": sum(everywhere.values())}
+            "overdue": int(overdue or 0), "open": sum(n for st, n in everywhere.items() if st in OPEN_STATUSES)}
 
 
 def inbox(user: User, query: InboxQuery, now: datetime) -> InboxPage:
@@ -171,7 +172,7 @@ def inbox(user: User, query: InboxQuery, now: datetime) -> InboxPage:
         .where(regions.within(TicketCount.handler_code, scope),
                *_level(TicketCount.handler_code, user, query.level))
         .group_by(TicketCount.status)) if n}
-    views = view_counts(user, now)
+    views = view_counts(user, now, counts if not filters and not query.level else None)
     if filters or (view == "overdue" and query.level):
         total = None
     elif view == "overdue":

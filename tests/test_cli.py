@@ -125,7 +125,7 @@ def test_demo_load_prints_the_logins_and_is_idempotent(app, runner):
     first = runner.invoke(args=["demo", "load"])
     assert first.exit_code == 0, first.output
     assert "Demo-Portal-2026" in first.output and "19900000003" in first.output and "[created]" in first.output
-    assert "tickets: 433 created" in first.output and "query code" in first.output
+    assert "tickets: 434 created" in first.output and "query code" in first.output
     assert "benefits: 12 merchants" in first.output and "19900000102" in first.output
     second = runner.invoke(args=["demo", "load"])
     assert "[created]" not in second.output and second.output.count("[exists]") == 8

@@ -113,6 +113,13 @@ class Earlier:
     index: int
 
 
+@dataclass(frozen=True)
+class DaysLater:
+    """A date this many days after the step (the date a reply promises an action by)."""
+
+    days: int
+
+
 def _down(by: str, to: str) -> tuple:
     """Pass the case one level down, with the usual instruction."""
     return by, "dispatch", {"target": to, "note": NOTE}
@@ -152,6 +159,10 @@ SCENARIOS = [
     ("consultation", "security.insurance", "医保断缴了怎么补？", D, "", None, None,
      30, [(P, "accept"), (P, "reply", {"text": "可携带身份证到社保经办机构办理补缴。"}),
           (P, "return_visit", {"rating": "basically_satisfied", "comment": "电话回访，职工表示基本满意。"})]),
+    ("appeal", "labour.wages", "离职两个月了，公司还欠最后一个月工资没结。", D, "某某物业服务公司", 520_000, 1,
+     4, [(P, "accept"), (P, "reply", {"text": "已联系公司财务，公司承诺 10 日内结清。逾期未付请告诉我们。",
+                                      "promised_by": DaysLater(10)}),
+          (WORKER, "rate", {"rating": "satisfied"})]),  # awaiting the promised action until its date
 ]
 
 
@@ -170,8 +181,11 @@ def _load_tickets(now: datetime) -> tuple[int, tuple[str, str] | None]:
         ), token=f"demo-{n:02d}", now=at)
         ticket = receipt.ticket
         for step, (who, action, *inputs) in enumerate(steps):
-            known = {k: made[v.index].number if isinstance(v, Earlier) else v for k, v in (inputs or [{}])[0].items()}
-            ticket = tickets.take(action, ticket, staff.get(who), at + timedelta(hours=step + 1), **known)
+            when = at + timedelta(hours=step + 1)
+            known = {k: made[v.index].number if isinstance(v, Earlier)
+                     else local_date(when) + timedelta(days=v.days) if isinstance(v, DaysLater) else v
+                     for k, v in (inputs or [{}])[0].items()}
+            ticket = tickets.take(action, ticket, staff.get(who), when, **known)
         made.append(ticket)
         if n == 0:
             sample = (ticket.number, receipt.query_code)

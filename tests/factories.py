@@ -9,6 +9,7 @@ clock. Tests take shared values and builders from here (or conftest), never from
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from itertools import count
@@ -256,3 +257,29 @@ def ticket(status: Status = Status.SUBMITTED, *, token: str | None = None, now: 
         made = tickets.take(name, made, staff_of(union) if union else None, now, **inputs)
     assert made.status is Status(status), (made.status, status)
     return made
+
+
+def at_once(app, n: int, act, read=lambda: None) -> list:
+    """Run `act(read())` in `n` threads, each in an app context of its own, released together by a barrier once
+    each has read what it acts on (and committed, as a request that rendered a page has): what each returned, or
+    the exception it raised, in the order they ended."""
+    barrier, outcomes = threading.Barrier(n), []
+
+    def one():
+        with app.app_context():
+            try:
+                prepared = read()
+                db.session.commit()
+                barrier.wait(timeout=30)
+                outcomes.append(act(prepared))
+            except Exception as error:  # noqa: BLE001 — the caller asserts on it
+                outcomes.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=one) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return outcomes

@@ -3,7 +3,6 @@ case open until then, and a worker who writes again after the case closed (reope
 
 from __future__ import annotations
 
-import threading
 from datetime import date, timedelta
 
 import pytest
@@ -13,7 +12,7 @@ from portal.exceptions import InvalidInput, InvalidTransition
 from portal.extensions import db
 from portal.models import NoticeKind, Rating, Status, Ticket, TicketCount, TicketEvent
 from portal.services import sla, stats, supervision, tickets
-from tests.factories import NOW, staff_of, submit
+from tests.factories import NOW, at_once, staff_of, submit
 
 PROMISE = date(2026, 12, 10)  # NOW is 2026-11-20 in Shanghai
 ON_THE_DAY = NOW + timedelta(days=20)  # 2026-12-10, 10:00 in Shanghai: the promised day itself
@@ -221,26 +220,11 @@ def test_a_request_is_continued_once_however_many_sends_race(app):
     with app.app_context():
         ticket_id = _closed_after_one_reopening().id
         db.session.remove()
-    barrier, outcomes = threading.Barrier(6), []
-
-    def send():
-        with app.app_context():
-            ticket = db.session.get(Ticket, ticket_id)
-            db.session.commit()
-            barrier.wait(timeout=30)
-            try:
-                tickets.take("add_information", ticket, None, AFTER, text="又拖欠了")
-                outcomes.append("ok")
-            except InvalidTransition:
-                outcomes.append("refused")
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=send) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    outcomes = at_once(app, 6, lambda ticket: tickets.take("add_information", ticket, None, AFTER,
+                                                                    text="又拖欠了"),
+                                 read=lambda: db.session.get(Ticket, ticket_id))
+    outcomes = ["refused" if isinstance(o, InvalidTransition) else "ok" if isinstance(o, Ticket) else o
+                for o in outcomes]
     assert sorted(outcomes) == ["ok"] + ["refused"] * 5
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Ticket).where(Ticket.follows_id == ticket_id)) == 1

@@ -14,7 +14,7 @@ from portal.exceptions import InvalidInput, InvalidTransition, NotFound, Permiss
 from portal.extensions import db
 from portal.models import Channel, Kind, Rating, Region, Role, Status, Ticket, TicketCount, TicketEvent, User
 from portal.services import regions, sla, tickets
-from tests.factories import NOW, submit, wages
+from tests.factories import NOW, at_once, submit, wages
 
 CHAIN = {"province": "44", "city": "4401", "district": "440106", "town": "440106006",
          "other_city": "4403", "other_district": "440104"}
@@ -388,26 +388,11 @@ def test_only_the_handling_union_acts(ctx, staff):
 def test_simultaneous_actions_on_one_ticket_succeed_once(app, staff):
     ticket_id, staff_id = submit().ticket.id, staff["province"].id
     db.session.commit()
-    barrier, outcomes = threading.Barrier(8), []
-
-    def act():
-        with app.app_context():
-            ticket, user = db.session.get(Ticket, ticket_id), db.session.get(User, staff_id)
-            db.session.commit()  # each request has read the ticket; now they all press "accept" at once
-            barrier.wait(timeout=30)
-            try:
-                tickets.take("accept", ticket, user, NOW)
-                outcomes.append("ok")
-            except InvalidTransition:
-                outcomes.append("refused")
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=act) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    # each request has read the ticket; now they all press "accept" at once
+    outcomes = at_once(app, 8, lambda read: tickets.take("accept", *read, NOW),
+                                 read=lambda: (db.session.get(Ticket, ticket_id), db.session.get(User, staff_id)))
+    outcomes = ["refused" if isinstance(o, InvalidTransition) else "ok" if isinstance(o, Ticket) else o
+                for o in outcomes]
     assert sorted(outcomes) == ["ok"] + ["refused"] * 7
     events = db.session.scalars(select(TicketEvent.action).where(TicketEvent.ticket_id == ticket_id)
                                 .order_by(TicketEvent.id)).all()

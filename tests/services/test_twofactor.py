@@ -1,7 +1,6 @@
 """The second factor's rules, called directly at fixed times: RFC 6238 codes and their window, a code accepted
 once, recovery codes hashed and single-use, enrolment, the half-done sign-in, and administrators' resets."""
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pyotp
@@ -80,23 +79,9 @@ def test_a_code_raced_by_many_requests_is_accepted_once(app):
     with app.app_context():
         user_id = _staff().id
         db.session.remove()
-    code, barrier, results = totp(NOW), threading.Barrier(8), []
-
-    def attempt():
-        with app.app_context():
-            barrier.wait(timeout=30)
-            try:
-                results.append(users.second_step(user_id, code, NOW))
-            except AuthenticationFailed as error:
-                results.append(error.reason)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=attempt) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    code = totp(NOW)
+    results = factories.at_once(app, 8, lambda _: users.second_step(user_id, code, NOW))
+    results = [r.reason if isinstance(r, AuthenticationFailed) else r for r in results]
     assert sorted(map(str, results)) == ["code replayed"] * 7 + ["totp"]
 
 

@@ -198,7 +198,9 @@ def test_without_javascript_the_picker_and_sign_in_still_work(new_context):
 
     page.goto("/login")
     sign_in(page, MEMBER_PHONE, DEMO_PASSWORD)
-    expect(page).to_have_url(re.compile(r"/account$"))
+    expect(page).to_have_url(re.compile(r"/member/card$"))  # a member lands on the card
+    expect(page.locator("h1")).to_have_text("我的会员卡")
+    page.goto("/account")
     expect(page.locator("h1")).to_have_text("我的账户")
     expect(page.locator(".facts").first).to_contain_text("演示·外卖骑手 李师傅")  # the membership's follow
     expect_current(page, "我的")

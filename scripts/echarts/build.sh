@@ -17,6 +17,15 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 DEST="$ROOT/portal/static/vendor/echarts"
 cd "$HERE"
+if ! command -v npm >/dev/null; then  # like scripts/system-deps.sh: Debian's Node.js, installed as root, else said
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    echo "echarts: installing nodejs npm"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+  else
+    echo "echarts: needs Node.js and npm. Install them with:  sudo apt-get install -y nodejs npm" >&2
+    exit 1
+  fi
+fi
 npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 version() { node -p "require('./node_modules/$1/package.json').version"; }
 BANNER="/*! Apache ECharts $(version echarts) (Apache-2.0, see LICENSE and NOTICE beside this file), zrender\

@@ -60,7 +60,7 @@ def test_a_pattern_or_time_not_offered_is_refused_beside_the_form_and_nothing_ch
     client, station_id, token = manager
     before = saved_hours(app, station_id)
     refused = client.post(f"/stations/{station_id}/hours", data={"csrf_token": token, **TYPED, **bad})
-    assert refused.status_code == 200
+    assert refused.status_code == 422
     html = refused.get_data(as_text=True)
     assert re.search(r'class="(error|alert)"', html), "the refusal does not say why"
     assert saved_hours(app, station_id) == before

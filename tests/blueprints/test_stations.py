@@ -140,6 +140,10 @@ def test_visitors_say_whether_the_page_is_right(client, make_station):
     assert client.post(f"/stations/{station_id}/report",
                        data={"csrf_token": token, "correct": "no", "problem": "微波炉坏了"}).status_code == 303
     assert client.post(f"/stations/{station_id}/report", data={"correct": "no", "problem": "x"}).status_code == 400
+    refused = client.post(f"/stations/{station_id}/report",
+                          data={"csrf_token": token, "correct": "no", "problem": "热水器\x00坏了"})
+    assert refused.status_code == 422  # the page again, the text kept, the reason beside the field
+    assert "热水器" in refused.get_data(as_text=True) and "无法保存的字符" in refused.get_data(as_text=True)
     with client.application.app_context():
         assert sorted(r.problem for r in db.session.scalars(select(StationReport))) == ["", "微波炉坏了"]
 
@@ -200,11 +204,11 @@ def test_hours_and_closure_editors(app, make_user, make_station):
         assert station.hours["mon"] == [["08:00", "12:00"], ["14:00", "20:00"]] and station.hours["thu"] == []
         assert station.hours["wed"] == [["22:00", "06:00"]] and station.hours["sat"] == stations.ALL_DAY
     refused = client.post(f"/stations/{mine}/hours", data={"csrf_token": token, **week, "mon": "8点到20点"})
-    assert refused.status_code == 200 and "08:30" in refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "08:30" in refused.get_data(as_text=True)
     assert "8点到20点" in refused.get_data(as_text=True)  # what was typed comes back
     closed = client.post(f"/stations/{mine}/closure",
                          data={"csrf_token": token, "until": "2099-01-01T10:00", "reason": "装修"})
-    assert closed.status_code == 200 and "一年之内" in closed.get_data(as_text=True)
+    assert closed.status_code == 422 and "一年之内" in closed.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Station, mine).closed_until is None
 

@@ -40,10 +40,14 @@ def index():
 @bp.get("/stations/<int:station_id>")
 @public
 def detail(station_id: int):
-    station = stations.get(station_id)
-    return render_template("stations/detail.html", station=station, now=clock.now(), form=ReportForm(),
+    return _detail_page(stations.get(station_id), ReportForm())
+
+
+def _detail_page(station, form, status: int = 200):
+    """A station's page, with the visitor's report form (refused: filled in, the reason beside its field)."""
+    return render_template("stations/detail.html", station=station, now=clock.now(), form=form,
                            change=stations.last_change(station), links=stations.navigation_links(station),
-                           opening_after=stations.opening_after, day_runs=stations.day_runs)
+                           opening_after=stations.opening_after, day_runs=stations.day_runs), status
 
 
 @bp.get("/s/<code>")
@@ -70,9 +74,10 @@ def poster(station_id: int):
 @limiter.limit("10 per hour")
 def report(station_id: int):
     form = ReportForm()
-    if form.validate_on_submit():
-        stations.report(station_id, form.correct.data == "yes", form.problem.data, clock.now())
-        flash(_("Thank you. The station's manager will see what you said."), "success")
+    if not form.validate_on_submit():
+        return _detail_page(stations.get(station_id), form, 422)
+    stations.report(station_id, form.correct.data == "yes", form.problem.data, clock.now())
+    flash(_("Thank you. The station's manager will see what you said."), "success")
     return redirect_after_post(url_for("stations.detail", station_id=station_id))
 
 
@@ -131,7 +136,7 @@ def hours(station_id: int):
         stations.set_hours(station, current_user, form.weekly(), form.holiday_note.data, clock.now())
 
     saved = _save(station, form, change, _("Opening hours saved."))
-    return saved or render_template("stations/edit.html", **_edit_context(station, hours=form))
+    return saved or (render_template("stations/edit.html", **_edit_context(station, hours=form)), 422)
 
 
 @bp.post("/stations/<int:station_id>/closure")
@@ -144,7 +149,7 @@ def closure(station_id: int):
         stations.set_closure(station, current_user, form.until_utc(), form.reason.data, clock.now())
 
     saved = _save(station, form, change, _("Saved."))
-    return saved or render_template("stations/edit.html", **_edit_context(station, closure=form))
+    return saved or (render_template("stations/edit.html", **_edit_context(station, closure=form)), 422)
 
 
 @bp.post("/stations/<int:station_id>/confirm")

@@ -104,7 +104,7 @@ def submit(sub: Submission, *, token: str, now: datetime, uploads: list[evidence
     stored = evidence.store(ready)  # first: if a write fails, nothing has touched the database
     try:
         begin_write()
-        ticket = _new_ticket(sub, token, code, now, words)
+        ticket = new_ticket(sub, token, code, now, words)
         attach(ticket, ticket.events[0], stored, now)
         db.session.commit()
     except IntegrityError:
@@ -122,7 +122,9 @@ def submit(sub: Submission, *, token: str, now: datetime, uploads: list[evidence
     return Receipt(ticket, code, created=True)
 
 
-def _new_ticket(sub: Submission, token: str, code: str, now: datetime, words: list[str]) -> Ticket:
+def new_ticket(sub: Submission, token: str, code: str, now: datetime, words: list[str]) -> Ticket:
+    """A new ticket and its first event, added to the session, from a checked submission (`submit`, and a
+    worker's message that continues a closed request)."""
     period, due = sla.reply_deadline(sub.kind, sub.urgent, now)
     ticket = Ticket(
         number=next_number(now), query_code_hash=code_hash(code), submission_token=token, kind=sub.kind,

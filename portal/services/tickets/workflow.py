@@ -31,7 +31,7 @@ from portal.services import evidence, regions, sla, stats
 from portal.services.tickets import access
 from portal.services.tickets.access import DECIDER, HANDLER, WORKER
 from portal.services.tickets.counts import count
-from portal.services.tickets.submission import MAX_FEN, Submission, _new_ticket, attach, validate
+from portal.services.tickets.submission import MAX_FEN, Submission, attach, new_ticket, validate
 
 MAX_NOTE = 4000
 MAX_PROMISE_DAYS = 90  # a promise further off than a quarter is not one to keep a case open for
@@ -305,7 +305,7 @@ def _follow_up(ticket: Ticket, now: datetime, text: str, stored: list[evidence.S
                      member_id=ticket.member_id)
     if problems := validate(sub):  # what any request may hold; here only the worker's text can fail
         raise InvalidInput(fields={"text" if name == "description" else name: why for name, why in problems.items()})
-    new = _new_ticket(sub, None, "", now, words or stats.hot_words_of(text.strip()))
+    new = new_ticket(sub, None, "", now, words or stats.hot_words_of(text.strip()))
     new.query_code_hash, new.follows_id = ticket.query_code_hash, ticket.id
     attach(new, new.events[0], stored, now)
     try:

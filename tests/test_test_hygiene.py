@@ -6,9 +6,9 @@ the application's one clock), and no test module borrows another test module's h
   read the application's time (`clock.wall()` for what a library dates by the real clock). Code a test runs in a
   child process (a string of Python) is held to the same rule. Durations (time.monotonic, perf_counter) are
   fine. The browser journeys are exempt: they drive a live server on its real clock.
-- Imports: shared helpers live in tests/factories.py (data), tests/live.py (live servers) and the conftest
-  modules (fixtures; tests/browser/conftest.py for the journeys' steps); a test module imports nothing else
-  from tests/.
+- Imports: shared helpers live in tests/factories.py (data), tests/live.py (live servers), tests/standin.py (the
+  SMS providers' stand-in) and the conftest modules (fixtures; tests/browser/conftest.py for the journeys'
+  steps); a test module imports nothing else from tests/.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import pytest
 from tests.factories import NOW
 
 TESTS = Path(__file__).resolve().parent
-SHARED = {"tests.conftest", "tests.factories", "tests.live"}
+SHARED = {"tests.conftest", "tests.factories", "tests.live", "tests.standin"}
 REAL_CLOCK = {("datetime", "now"), ("datetime", "utcnow"), ("datetime", "today"), ("date", "today"),
               ("time", "time"), ("time", "time_ns"), ("time", "localtime"), ("time", "gmtime"), ("time", "ctime")}
 

@@ -82,6 +82,14 @@ class StandIn:
         with self.lock:
             self.script.extend(modes)
 
+    def wait_for(self, delivered: int, timeout_s: float = 10.0) -> bool:
+        """Whether `delivered` distinct message ids arrived within `timeout_s` (for work done by other threads or
+        processes, such as `flask worker`)."""
+        deadline = time.monotonic() + timeout_s
+        while len(self.delivered) < delivered and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return len(self.delivered) >= delivered
+
     def next_mode(self) -> str:
         with self.lock:
             return self.script.popleft() if self.script else self.mode
@@ -157,9 +165,6 @@ class Handler(BaseHTTPRequestHandler):
     def handle_sms(self, method: str, body: bytes) -> None:
         standin = self.standin
         mode = standin.next_mode()
-        if mode == "refuse":  # drop the connection without a word
-            self.close_connection = True
-            return
         try:
             attempt = self.read_attempt(method, body, mode)
         except (ValueError, KeyError, TypeError, IndexError):
@@ -167,6 +172,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         with standin.lock:
             standin.attempts.append(attempt)
+        if mode == "refuse":  # drop the connection without a word
+            self.close_connection = True
+            return
         if mode == "hang":
             time.sleep(standin.hang_s)  # then deliver after all, as a provider would whose answer was too late
             mode = attempt.mode = "ok"

@@ -166,6 +166,21 @@ def test_a_retry_with_the_same_message_id_is_not_delivered_twice(kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_a_message_whose_answer_came_too_late_is_delivered_once(kind):
+    """The provider took the message but answered after the timeout: the retry (same id) is answered like the
+    first and not delivered again, which is what the outbox relies on after a timeout or a killed worker."""
+    with sms_standin(kind, secret=SECRET, hang_s=0.6) as standin:
+        sms = provider(kind, standin.url, timeout=0.2)
+        standin.queue("hang")
+        with pytest.raises(TemporaryFailure):
+            sms.send(message())
+        assert standin.wait_for(1, timeout_s=5)
+        again = sms.send(message())
+    assert again.reference == standin.delivered["msg-1"].reference
+    assert len(standin.attempts) == 2 and standin.duplicates == ["msg-1"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_a_bad_signature_is_refused_for_good_with_the_documented_code(kind):
     refused = failure(kind, "ok", PermanentFailure, secret="not-the-secret")
     assert refused.code == {"aliyun": "SignatureDoesNotMatch", "tencent": "AuthFailure.SignatureFailure"}[kind]

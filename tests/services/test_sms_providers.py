@@ -52,7 +52,8 @@ def failure(kind, mode, expected=TemporaryFailure, **options):
 
 # ----------------------------------------------------------------------------- Aliyun: the documented examples
 
-# https://www.alibabacloud.com/help/en/sdk/product-overview/rpc-mechanism (the RPC signature V1, "testsecret")
+# https://help.aliyun.com/en/sdk/product-overview/rpc-mechanism (RPC request syntax and signature, SignatureVersion
+# 1.0: the ECS DescribeRegions example with AccessKeyId "testid" and AccessKeySecret "testsecret")
 ECS_PARAMS = {"AccessKeyId": "testid", "Action": "DescribeRegions", "Format": "XML", "SignatureMethod": "HMAC-SHA1",
               "SignatureNonce": "3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf", "SignatureVersion": "1.0",
               "Timestamp": "2016-02-23T12:46:24Z", "Version": "2014-05-26"}
@@ -73,6 +74,14 @@ def test_aliyun_signature_reproduces_the_documented_rpc_example():
     assert aliyun.rpc_signature("GET", ECS_PARAMS, "testsecret") == "OLeaidS1JvxuMvnyHOwuJ+uX5qY="
     assert aliyun.rpc_signature("GET", dict(reversed(ECS_PARAMS.items())), "testsecret") == \
         "OLeaidS1JvxuMvnyHOwuJ+uX5qY="  # the order given does not matter: parameters are sorted
+
+
+def test_aliyun_signature_reproduces_the_older_pages_example():
+    """The same example as the older signature pages print it, with the parameter spelt TimeStamp
+    (https://help.aliyun.com/en/cmn/developer-reference/signature-mechanism shows
+    Signature=CT9X0VtwR86fNWSnsc6v8YGOjuE%3D)."""
+    older = {("TimeStamp" if k == "Timestamp" else k): v for k, v in ECS_PARAMS.items()}
+    assert aliyun.rpc_signature("GET", older, "testsecret") == "CT9X0VtwR86fNWSnsc6v8YGOjuE="
 
 
 def test_aliyun_signature_reproduces_the_documented_send_sms_example():

@@ -327,15 +327,16 @@ def test_from_config_names_each_missing_setting(cls, keys):
             cls.from_config({k: v for k, v in full.items() if k != key})
     with pytest.raises(ValueError, match="SMS_TEMPLATES"):
         cls.from_config(full | {"SMS_TEMPLATES": "{not json"})
-    with pytest.raises(ValueError, match="SMS_TIMEOUT_S"):
-        cls.from_config(full | {"SMS_TIMEOUT_S": -1})
+    for timeout in (-1, 0, "soon", (1, 2, 3)):
+        with pytest.raises(ValueError, match="SMS_TIMEOUT_S"):
+            cls.from_config(full | {"SMS_TIMEOUT_S": timeout})
 
 
 def test_from_config_reads_defaults_and_a_json_template_map():
     sms = TencentSms.from_config(CONFIG | {"SMS_TEMPLATES": json.dumps(TEMPLATES["tencent"]), "SMS_ENDPOINT": None})
     assert (sms.endpoint, sms.region, sms.timeout) == ("https://sms.tencentcloudapi.com/", "ap-guangzhou", (5.0, 5.0))
     assert sms.templates == TEMPLATES["tencent"] and sms.session.verify is True
-    sms = AliyunSms.from_config(CONFIG | {"SMS_TEMPLATES": TEMPLATES["aliyun"], "SMS_TIMEOUT_S": 3,
+    sms = AliyunSms.from_config(CONFIG | {"SMS_TEMPLATES": TEMPLATES["aliyun"], "SMS_TIMEOUT_S": "3",
                                           "SMS_SIGN_NAME": {"zh_CN": "职工服务", "en": "Worker Service"}})
     assert (sms.endpoint, sms.timeout) == ("https://dysmsapi.aliyuncs.com/", (3.0, 3.0))
     assert sms.sign_name("en") == "Worker Service" and sms.sign_name("zh_CN") == "职工服务"

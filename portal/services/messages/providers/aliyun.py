@@ -80,8 +80,11 @@ def seconds_to_beijing_midnight(now: datetime) -> float:
 
 def timeouts(value: float | tuple[float, float]) -> tuple[float, float]:
     """(connect, read) seconds; one number stands for both."""
-    pair = value if isinstance(value, tuple) else (float(value), float(value))
-    if not all(0 < t <= 120 for t in pair):
+    try:
+        pair = tuple(float(t) for t in value) if isinstance(value, tuple | list) else (float(value), float(value))
+    except (TypeError, ValueError):
+        raise ValueError("SMS_TIMEOUT_S must be a number of seconds") from None
+    if len(pair) != 2 or not all(0 < t <= 120 for t in pair):
         raise ValueError("SMS_TIMEOUT_S must be between 0 and 120 seconds")
     return pair
 
@@ -92,6 +95,12 @@ def config_value(config: Mapping, key: str):
     if value in (None, "", {}):
         raise ValueError(f"{key} is required for the SMS provider")
     return value
+
+
+def timeout_setting(config: Mapping) -> float | tuple[float, float]:
+    """SMS_TIMEOUT_S, 5 s when unset (0 is refused by `timeouts`, not read as unset)."""
+    value = config.get("SMS_TIMEOUT_S")
+    return 5.0 if value is None or value == "" else value
 
 
 def templates_setting(config: Mapping) -> dict[str, dict[str, str]]:
@@ -141,7 +150,7 @@ class AliyunSms:
         return cls(config_value(config, "SMS_ALIYUN_ACCESS_KEY_ID"),
                    config_value(config, "SMS_ALIYUN_ACCESS_KEY_SECRET"), config_value(config, "SMS_SIGN_NAME"),
                    templates_setting(config),
-                   endpoint=config.get("SMS_ENDPOINT") or None, timeout=config.get("SMS_TIMEOUT_S") or 5, **kwargs)
+                   endpoint=config.get("SMS_ENDPOINT") or None, timeout=timeout_setting(config), **kwargs)
 
     def template_id(self, message: Outgoing) -> str:
         template_id = self.templates.get(message.locale, {}).get(message.template)

@@ -26,6 +26,7 @@ from portal.services.messages.providers.aliyun import (
     seconds_to_beijing_midnight,
     sign_names,
     templates_setting,
+    timeout_setting,
     timeouts,
 )
 from portal.services.messages.providers.base import Delivered, Outgoing, PermanentFailure, TemporaryFailure
@@ -119,7 +120,7 @@ class TencentSms:
         return cls(config_value(config, "SMS_TENCENT_SECRET_ID"), config_value(config, "SMS_TENCENT_SECRET_KEY"),
                    config_value(config, "SMS_TENCENT_SDK_APP_ID"), config_value(config, "SMS_SIGN_NAME"),
                    templates_setting(config), region=config.get("SMS_TENCENT_REGION") or "ap-guangzhou",
-                   endpoint=config.get("SMS_ENDPOINT") or None, timeout=config.get("SMS_TIMEOUT_S") or 5, **kwargs)
+                   endpoint=config.get("SMS_ENDPOINT") or None, timeout=timeout_setting(config), **kwargs)
 
     def template_id(self, message: Outgoing) -> str:
         template_id = self.templates.get(message.locale, {}).get(message.template)

@@ -54,12 +54,13 @@ database: translations development
 	$(BIN)/flask demo load
 
 run: export PORTAL_ENVIRONMENT ?= development
+run: export PORTAL_PUBLIC_URL ?= http://127.0.0.1:$(PORT)
 run: database
-	@echo "Serving http://127.0.0.1:$(PORT)  (Ctrl-C stops)"
-	exec $(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --preload \
-	  --no-control-socket --access-logfile - wsgi:app
+	@echo "Serving http://127.0.0.1:$(PORT) and the background worker (Ctrl-C stops both)"
+	PORT=$(PORT) WORKERS=$(WORKERS) exec bash scripts/serve.sh
 
 dev: export PORTAL_ENVIRONMENT ?= development
+dev: export PORTAL_PUBLIC_URL ?= http://127.0.0.1:$(PORT)
 dev: database
 	$(BIN)/flask run --debug --host 127.0.0.1 --port $(PORT)
 

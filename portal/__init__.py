@@ -21,10 +21,11 @@ from portal.extensions import babel, compress, csrf, db, limiter, login_manager,
 from portal.htmx import add_vary
 from portal.inputs import paths
 from portal.services import sla, stations
+from portal.services.messages import phones, providers
 from portal.widgets.html import field_block
 
 BLUEPRINTS = ("pages", "accounts", "regions", "grievances", "tracking", "stations", "members", "merchants", "benefits",
-              "staff", "dashboard", "open311", "api")
+              "staff", "dashboard", "open311", "api", "messages")
 
 
 class ConfigurationError(RuntimeError):
@@ -84,6 +85,7 @@ def _finalise_config(app: Flask) -> None:
                                  "python3 -c 'import secrets; print(secrets.token_hex(32))'), or unset for a "
                                  "key generated into instance/secret_key")
     _check_numbers(cfg)
+    _messages_config(app)
     cfg["UPLOAD_DIR"] = cfg["UPLOAD_DIR"] or str(Path(app.instance_path) / "uploads")
     cfg["SQLALCHEMY_DATABASE_URI"] = database_uri(cfg["DATABASE_URL"], app.instance_path)
     cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(cfg["SQLALCHEMY_DATABASE_URI"],
@@ -104,6 +106,34 @@ def _finalise_config(app: Flask) -> None:
         cfg["TRUSTED_HOSTS"] = cfg["TRUSTED_HOSTS"] or ["127.0.0.1", "localhost"]
 
 
+def _messages_config(app: Flask) -> None:
+    """Text messages: the provider chosen and complete, its key for numbers at rest, the address links point to."""
+    cfg, development = app.config, app.config["ENVIRONMENT"] == "development"
+    if cfg["SMS_PROVIDER"] is None:
+        cfg["SMS_PROVIDER"] = "development" if development else ""
+    if cfg["SMS_PROVIDER"] == "development" and not development:
+        raise ConfigurationError("PORTAL_SMS_PROVIDER=development keeps messages on the server instead of sending "
+                                 "them: choose aliyun or tencent in production, or \"\" for none")
+    try:
+        providers.for_config(cfg)
+    except ValueError as error:
+        raise ConfigurationError(str(error)) from None
+    if not cfg.get("MESSAGES_KEY"):
+        cfg["MESSAGES_KEY"] = _instance_secret(Path(app.instance_path) / "messages_key")
+    if len(cfg["MESSAGES_KEY"]) < 32:
+        raise ConfigurationError("PORTAL_MESSAGES_KEY must be at least 32 characters, or unset for a key generated "
+                                 "into instance/messages_key")
+    if not cfg["PUBLIC_URL"]:
+        if cfg["SMS_PROVIDER"] and not development:
+            raise ConfigurationError("Set PORTAL_PUBLIC_URL (the portal's address as workers reach it, e.g. "
+                                     "'https://portal.example.cn'): text messages carry links to it")
+        cfg["PUBLIC_URL"] = "http://127.0.0.1:5000"
+    start, end = cfg["QUIET_HOURS"]
+    if not (0 <= end <= start <= 24):
+        raise ConfigurationError(f"PORTAL_QUIET_HOURS must be [start, end] hours, start after end, not "
+                                 f"{cfg['QUIET_HOURS']!r}")
+
+
 def _check_numbers(cfg: dict) -> None:
     """Durations and counts, which PORTAL_* variables give as JSON numbers: a typo fails the start, not a request."""
     for name in ("SESSION_IDLE_TIMEOUT", "SESSION_ABSOLUTE_LIFETIME", "REMEMBER_COOKIE_DURATION"):
@@ -112,7 +142,7 @@ def _check_numbers(cfg: dict) -> None:
         if not isinstance(cfg[name], timedelta):
             raise ConfigurationError(f"PORTAL_{name} must be a number of seconds, not {cfg[name]!r}")
     for name in ("PROXY_HOPS", "SQLITE_BUSY_TIMEOUT_MS", "FORM_TOKEN_MAX_AGE", "SECOND_FACTOR_PENDING_SECONDS",
-                 "RETRY_AFTER_S"):
+                 "RETRY_AFTER_S", "MESSAGES_PER_DAY"):
         if not isinstance(cfg[name], int) or isinstance(cfg[name], bool) or cfg[name] < 0:
             raise ConfigurationError(f"PORTAL_{name} must be a whole number of 0 or more, not {cfg[name]!r}")
     for name in ("DB_LOCK_TIMEOUT_S", "DB_CONNECT_TIMEOUT_S", "DB_STATEMENT_TIMEOUT_S"):
@@ -197,4 +227,4 @@ def _register_templates(app: Flask) -> None:
 
     @app.template_filter("mask_phone")
     def _mask_phone(phone: str) -> str:
-        return f"{phone[:3]}****{phone[-4:]}" if phone and len(phone) == 11 else "****"
+        return phones.masked(phone or "")

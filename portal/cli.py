@@ -23,6 +23,8 @@ from portal.services import (
     tickets,
     users,
 )
+from portal.services.messages import providers
+from portal.services.messages.worker import Worker
 from portal.services.sla import SHANGHAI
 
 
@@ -333,7 +335,21 @@ def vouchers_issue_command(phone: str, campaign_name: str, count: int) -> None:
         click.echo(voucher.code)
 
 
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Deliver what is due, run the sweep once, then stop.")
+def worker_command(once: bool) -> None:
+    """The background worker: delivers text messages and runs the supervision sweep every minute. Any number may
+    run at once; `make run` starts one beside gunicorn. Stops on SIGTERM or Ctrl-C after the message in hand."""
+    provider = providers.for_config(current_app.config)
+    if provider is None:
+        click.echo("text messages are off (PORTAL_SMS_PROVIDER is empty): the worker runs the sweep only")
+    worker = Worker(provider, clock.now, float(current_app.config["WORKER_POLL_S"]))
+    worker.install_signals()
+    worker.run(once=once)
+
+
 def register(app: Flask) -> None:
     for group in (regions_cli, users_cli, demo_cli, tickets_cli, apikeys_cli, stations_cli, merchants_cli,
                   campaigns_cli, vouchers_cli, stats_cli):
         app.cli.add_command(group)
+    app.cli.add_command(worker_command)

@@ -109,3 +109,29 @@ COMPRESS_STREAMS = False
 # The blank grievance form and station finder are rendered once per language and served with fresh tokens
 # (portal/pagecache.py); False renders every request.
 BLANK_PAGE_CACHE = True
+
+# Text messages to workers (issue 15; portal.services.messages). SMS_PROVIDER: "aliyun" or "tencent" (keys from the
+# environment), "development" (stores what would be sent and shows it at /admin/messages; refused in production),
+# "" (off: no opt-in is offered, nothing is queued) or None: "development" in development, off in production.
+SMS_PROVIDER = None
+SMS_TIMEOUT_S = 5  # a provider that hangs gives up after this long; the message is tried again later
+SMS_SIGN_NAME = "职工服务门户"  # the signature registered with the provider, shown 【so】 before every message
+# The provider's template id for each portal template and language: {"zh_CN": {"verify": "SMS_1234", …}, "en": …}.
+SMS_TEMPLATES: dict = {}
+SMS_ENDPOINT = None  # the provider's official URL; tests point it at a local stand-in
+SMS_ALIYUN_ACCESS_KEY_ID = None
+SMS_ALIYUN_ACCESS_KEY_SECRET = None
+SMS_TENCENT_SECRET_ID = None
+SMS_TENCENT_SECRET_KEY = None
+SMS_TENCENT_SDK_APP_ID = None
+SMS_TENCENT_REGION = "ap-guangzhou"
+# Encrypts workers' numbers at rest (Fernet). Unset, a key is generated once into instance/messages_key; several hosts
+# must share one, and losing it makes the stored numbers unreadable (nothing else).
+MESSAGES_KEY = None
+# The address in the links messages carry (the portal as workers reach it). Development: http://127.0.0.1:5000.
+PUBLIC_URL = None
+MESSAGES_PER_DAY = 5  # texts one number receives in a Beijing day, at most; more wait for the next morning
+QUIET_HOURS = (22, 8)  # Beijing hours between which nothing but a code the worker just asked for is sent
+OPT_IN_LIMIT_PER_ADDRESS = "10 per hour"  # codes asked for from one address
+LOST_CODE_LIMIT_PER_ADDRESS = "10 per hour"  # "send my number again" from one address
+WORKER_POLL_S = 1.0  # how often an idle `flask worker` looks for messages to send

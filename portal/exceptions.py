@@ -82,3 +82,15 @@ class DatabaseUnavailable(Exception):
     def __init__(self, reason: str = ""):
         super().__init__(reason or "database unavailable")
         self.reason = reason  # for the log: the driver's words, never shown to the user
+
+
+class TooManyAttempts(DomainError):
+    """Asked too often (codes for one number, wrong codes typed): 429, with how long to wait in seconds, which the
+    view sends as Retry-After."""
+
+    status = 429
+    message = _l("Too many attempts. Please wait a little and try again.")
+
+    def __init__(self, message=None, *, retry_after: int = 60, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = max(1, int(retry_after))

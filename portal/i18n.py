@@ -35,6 +35,9 @@ def select_locale() -> Locale:
     return _locale(_normalise(best) or current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
+force_locale = flask_babel.force_locale  # text messages, rendered by the background worker in the worker's language
+
+
 def html_lang(locale: str) -> str:
     return "zh-CN" if locale.startswith("zh") else "en"
 

@@ -8,6 +8,7 @@ one configuration that `create_app` assembled (portal.config, instance/config.py
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app
 
@@ -15,3 +16,11 @@ from flask import current_app
 def setting(name: str) -> Any:
     """One configuration value of the application in whose context the caller runs."""
     return current_app.config[name]
+
+
+def public_url(endpoint: str, **values: Any) -> str:
+    """An absolute link to the portal as its users reach it (PUBLIC_URL), for links made outside any request: those
+    in text messages, built by the background worker."""
+    base = urlsplit(setting("PUBLIC_URL"))
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
+    return adapter.build(endpoint, values, force_external=True)

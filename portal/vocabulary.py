@@ -73,6 +73,7 @@ EVENT_SENTENCES = {
     "returned_up": _l("Passed back to %(union)s."),
     "reported_up": _l("The result was reported to %(union)s."),
     "replied": _l("%(union)s answered:"),
+    "more_information_asked": _l("%(union)s asks you for more information:"),
     "extension_approved": _l("More time was granted to look into it."),
     "rated": _l("You rated the answer."),
     "return_visit": _l("The union called you back."),
@@ -115,6 +116,7 @@ ACTION_LABELS = {
     "return_up": _l("Return to the union above"),
     "report_up": _l("Report the result up"),
     "reply": _l("Reply to the worker"),
+    "ask_information": _l("Ask the worker for more information"),
     "request_extension": _l("Ask for more time"),
     "decide_extension": _l("Decide on more time"),
     "return_visit": _l("Record the return visit"),
@@ -142,6 +144,7 @@ EVENT_LABELS = {
     "reopened": _l("Reopened"),
     "reopened_with_information": _l("Reopened: the worker added information"),
     "followed_up": _l("Continued as a new request"),
+    "more_information_asked": _l("More information asked for"),
 }
 
 
@@ -272,3 +275,20 @@ MERCHANT_CATEGORY_LABELS = {
 OFFER_KIND_LABELS = {OfferKind.PERCENT: _l("Percent off the bill"), OfferKind.FIXED: _l("An amount off the bill")}
 
 LIMIT_PERIOD_LABELS = {LimitPeriod.CAMPAIGN: _l("For the whole campaign"), LimitPeriod.DAY: _l("For each day")}
+
+
+# ------------------------------------------------------------------------------------------ text messages
+
+# The words of each text message to a worker (portal.services.messages.texts renders them; the README lists them to
+# register at the provider). The portal and the ticket number only: never what the request is about.
+MESSAGE_TEXTS = {
+    "verify": _l("Your Worker Service Portal code is %(code)s. It is valid for 10 minutes. Do not tell anyone."),
+    "accepted": _l("Request %(number)s has been accepted. Follow it: %(link)s Stop texts: %(stop)s"),
+    "more_information": _l("The union asks for more information on request %(number)s: %(link)s "
+                           "Stop texts: %(stop)s"),
+    "answered": _l("Request %(number)s has been answered. Read and rate the answer: %(link)s Stop texts: %(stop)s"),
+    "extended": _l("Request %(number)s has been given more time. Follow it: %(link)s Stop texts: %(stop)s"),
+    "closed": _l("Request %(number)s is closed. See it: %(link)s Stop texts: %(stop)s"),
+    "reopened": _l("Request %(number)s is being handled again. Follow it: %(link)s Stop texts: %(stop)s"),
+    "resend": _l("Your request at the Worker Service Portal is number %(number)s. Open it: %(link)s"),
+}

@@ -9,6 +9,7 @@ clock. Tests take shared values and builders from here (or conftest), never from
 from __future__ import annotations
 
 import io
+import json
 import threading
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -26,6 +27,7 @@ from portal.models import (
     Merchant,
     MerchantCategory,
     OfferKind,
+    OutboxMessage,
     Rating,
     Role,
     Station,
@@ -36,6 +38,7 @@ from portal.models import (
     Voucher,
 )
 from portal.services import benefits, members, merchants, sla, station_files, stations, tickets, twofactor, users
+from portal.services.messages import phones, subscriptions
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # a Friday, 10:00 in Shanghai
 PASSWORD = "Correct-Horse-9"
@@ -283,3 +286,18 @@ def at_once(app, n: int, act, read=lambda: None) -> list:
     for t in threads:
         t.join(timeout=60)
     return outcomes
+
+
+def sent_code(phone: str) -> str:
+    """The six-digit code last queued for this number (what the worker reads on their phone)."""
+    row = db.session.scalar(select(OutboxMessage).where(OutboxMessage.template == "verify",
+                                                        OutboxMessage.phone_hash == phones.hash_of(phone))
+                            .order_by(OutboxMessage.id.desc()).limit(1))
+    return json.loads(row.params)["code"]
+
+
+def opted_in(made: Ticket, phone: str = "13912345678", locale: str = "zh_CN", now: datetime = NOW) -> Ticket:
+    """The worker asked for texts about `made` and typed the code that came (the real two steps)."""
+    subscriptions.ask_code(made, phone, locale, now)
+    subscriptions.confirm(made, sent_code(phone), now)
+    return made

@@ -35,6 +35,17 @@ EXPECTED = {
     "tracking.add_message": PUBLIC,
     "tracking.withdraw": PUBLIC,
     "tracking.rate": PUBLIC,
+    "tracking.rating_page": PUBLIC,
+    "tracking.texts": PUBLIC,
+    "tracking.confirm_texts": PUBLIC,
+    "tracking.stop_texts": PUBLIC,
+    # A text message's signed link stands for the number and code (404 when altered, expired or for no ticket).
+    "tracking.from_message": PUBLIC,
+    "tracking.stop_from_message": PUBLIC,
+    # Answers the same whether or not the number is known; the message goes only to that number.
+    "tracking.lost": PUBLIC,
+    "messages.outbox_page": frozenset({Role.ADMIN}),
+    "messages.send_again": frozenset({Role.ADMIN}),
     "stations.index": PUBLIC,
     "stations.detail": PUBLIC,
     "stations.short": PUBLIC,

@@ -16,6 +16,14 @@ from portal.models.benefit import (
     VoucherStatus,
 )
 from portal.models.channel import ApiChannel
+from portal.models.message import (
+    DevelopmentMessage,
+    MessageDay,
+    MessageState,
+    OutboxMessage,
+    PhoneCheck,
+    Subscription,
+)
 from portal.models.region import Region, RegionLevel
 from portal.models.station import Station, StationChange, StationKind, StationManager, StationReport
 from portal.models.stats import StatCell
@@ -46,6 +54,7 @@ __all__ = [
     "Campaign",
     "Channel",
     "Counter",
+    "DevelopmentMessage",
     "Kind",
     "LedgerEntry",
     "LimitPeriod",
@@ -55,10 +64,14 @@ __all__ = [
     "Merchant",
     "MerchantCategory",
     "MerchantStaff",
+    "MessageDay",
+    "MessageState",
     "Notice",
     "NoticeKind",
     "Offer",
     "OfferKind",
+    "OutboxMessage",
+    "PhoneCheck",
     "Rating",
     "RecoveryCode",
     "Redemption",
@@ -74,6 +87,7 @@ __all__ = [
     "StationManager",
     "StationReport",
     "Status",
+    "Subscription",
     "Ticket",
     "TicketCount",
     "TicketEvent",

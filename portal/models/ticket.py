@@ -101,7 +101,7 @@ class Ticket(db.Model):
     lng: Mapped[float | None] = mapped_column(Float)
     anonymous: Mapped[bool] = mapped_column(Boolean, default=True)
     contact_name: Mapped[str] = mapped_column(String(64), default="")
-    contact_phone: Mapped[str] = mapped_column(String(11), default="")
+    contact_phone: Mapped[str] = mapped_column(String(11), default="", index=True)  # "send my number again"
     member_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     # The partner channel that submitted it through the API, which alone may read its details there.
     api_channel_id: Mapped[int | None] = mapped_column(ForeignKey("api_channel.id"))

@@ -10,7 +10,9 @@ from portal.exceptions import NotFound
 from portal.extensions import limiter
 from portal.forms import rerender_on_csrf_error
 from portal.models import Station
-from portal.services import regions, stations, text
+from portal.services import messages, regions, stations, text
+from portal.widgets import followed
+from portal.widgets.followed import TextsForm
 from portal.widgets.region_picker import build_picker, choices_for
 
 bp = Blueprint("grievances", __name__)
@@ -34,7 +36,9 @@ def index(code: str | None = None):
     if "refresh_place" not in request.form and form.validate_on_submit():
         receipt = form.try_submit(picker.chosen.code if picker.chosen else None, member_id, clock.now(), session)
         if receipt is not None:
-            return render_template("grievances/receipt.html", receipt=receipt)
+            followed.grant(receipt.ticket.id)  # the browser that sent it may follow it, and ask for texts
+            return render_template("grievances/receipt.html", receipt=receipt, texts=messages.enabled(),
+                                   texts_form=TextsForm())
     status = 422 if request.method == "POST" and "refresh_place" not in request.form else 200
     return render_template("grievances/index.html", form=form, picker=picker, station=station,
                            unknown_poster=code is not None and place is None), status

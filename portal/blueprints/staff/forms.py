@@ -99,6 +99,8 @@ class ActionForm(Form):
                 return {"reason": note}
             case "report_up":
                 return {"result": note}
+            case "ask_information":
+                return {"question": note}
             case "reply":
                 return {"text": note, "recovered_fen": yuan_to_fen(self.recovered.data, "recovered"),
                         "promised_by": self.promised_by.data}

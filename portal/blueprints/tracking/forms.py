@@ -53,3 +53,17 @@ class WithdrawForm(Form):
 # The form of each of the worker's actions (tickets.WORKER_ACTIONS), by the name the page knows it under.
 ACTION_FORMS = {"add_information": ("message_form", MessageForm), "rate": ("rating_form", RatingForm),
                 "withdraw": ("withdraw_form", WithdrawForm)}
+
+
+class CodeForm(Form):
+    code = StringField(_l("The 6-digit code we sent"), validators=[
+        DataRequired(_l("Enter the code from the text message.")), Length(max=12)])
+
+
+class StopForm(Form):
+    """One button: no fields but the CSRF token."""
+
+
+class LostForm(Form):
+    phone = StringField(_l("The mobile number you gave"), validators=[
+        DataRequired(_l("Enter an 11-digit mainland mobile number.")), Length(max=20)])

@@ -2,7 +2,7 @@
 withdraw it, rate the answer. The code is only ever posted; the session then remembers which tickets
 this browser may see, so the page can refresh itself without the code in any URL."""
 
-from flask import Blueprint, current_app, flash, render_template, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from portal import clock
@@ -15,11 +15,10 @@ from portal.htmx import redirect_after_post, render_page_or_partial
 from portal.i18n import day
 from portal.i18n import gettext as _
 from portal.models import Role, Ticket
-from portal.services import tickets
+from portal.services import messages, tickets
+from portal.widgets import followed
 
 bp = Blueprint("tracking", __name__)
-GRANTS = "tracking"  # session key: ids of the tickets this browser proved it may follow
-MAX_GRANTS = 20
 
 
 @bp.after_request
@@ -32,13 +31,9 @@ def _is_member() -> bool:
     return current_user.is_authenticated and current_user.role is Role.MEMBER
 
 
-def _own_ticket(number: str) -> Ticket:
+def own_ticket(number: str) -> Ticket:
     """This browser's ticket (looked up with its code, or the signed-in member's own), or 404."""
-    return tickets.get_for_worker(number, session.get(GRANTS, []), current_user.id if _is_member() else None)
-
-
-def _grant(ticket_id: int) -> None:
-    session[GRANTS] = [ticket_id, *session.get(GRANTS, [])][:MAX_GRANTS]
+    return tickets.get_for_worker(number, followed.granted(), current_user.id if _is_member() else None)
 
 
 def _failed_lookup(response) -> bool:
@@ -59,10 +54,10 @@ def index():
             form.show_error(error)
             status = 404
         else:
-            _grant(ticket.id)
+            followed.grant(ticket.id)
             return redirect_after_post(url_for("tracking.detail", number=ticket.number))
     mine = tickets.for_member(current_user.id) if _is_member() else []
-    return render_template("tracking/index.html", form=form, mine=mine), status
+    return render_template("tracking/index.html", form=form, mine=mine, texts_enabled=messages.enabled()), status
 
 
 def _detail(ticket: Ticket, status: int = 200, failed=None, refused: bool = False):
@@ -76,14 +71,15 @@ def _detail(ticket: Ticket, status: int = 200, failed=None, refused: bool = Fals
                                   timeline=tickets.worker_timeline(ticket), now=now,
                                   allowed=tickets.worker_actions(ticket, now), refused=failed if refused else None,
                                   pending=tickets.promise_pending(ticket, now),
-                                  writing=tickets.what_writing_does(ticket), **forms)
+                                  writing=tickets.what_writing_does(ticket), **forms,
+                                  texts=messages.subscriptions.state(ticket.id, now) if messages.enabled() else None)
 
 
 @bp.get("/track/<number>")
 @public
 def detail(number: str):
     """The page, or (polled by htmx every few seconds) just its status and timeline."""
-    return _detail(_own_ticket(number))
+    return _detail(own_ticket(number))
 
 
 def _outcome(action: str, writing: str, ticket: Ticket, now) -> str | None:
@@ -102,7 +98,7 @@ def _outcome(action: str, writing: str, ticket: Ticket, now) -> str | None:
 def _act(number: str, form, done: str):
     """Run the form's action on this browser's ticket; problems come back on the page, on the form. A message
     that started a new linked request lands on that request, which this browser may then follow too."""
-    ticket, now = _own_ticket(number), clock.now()
+    ticket, now = own_ticket(number), clock.now()
     if not form.validate_on_submit():
         return _detail(ticket, 422, form)
     writing = tickets.what_writing_does(ticket)
@@ -113,7 +109,7 @@ def _act(number: str, form, done: str):
         return _detail(ticket, error.status, form, refused=True)
     flash(_outcome(form.action, writing, ticket, now) or done, "success")
     if form.action == "add_information" and ticket.follow_up is not None:
-        _grant(ticket.follow_up.id)
+        followed.grant(ticket.follow_up.id)
         ticket = ticket.follow_up
     return redirect_after_post(url_for("tracking.detail", number=ticket.number))
 
@@ -130,6 +126,18 @@ def add_message(number: str):
 @rerender_on_csrf_error
 def withdraw(number: str):
     return _act(number, WithdrawForm(), _("Your request was withdrawn."))
+
+
+@bp.get("/track/<number>/rating")
+@public
+def rating_page(number: str):
+    """The one-tap rating the answered message links to: the answer, then one button per rating."""
+    ticket = own_ticket(number)
+    if "rate" not in tickets.worker_actions(ticket, clock.now()):
+        return redirect(url_for("tracking.detail", number=number), 303)
+    answer = next((e for e in reversed(ticket.events) if e.action == "replied"), None)
+    return render_template("tracking/rating.html", ticket=ticket, answer=answer, form=RatingForm(),
+                           pending=tickets.promise_pending(ticket, clock.now()))
 
 
 @bp.post("/track/<number>/rating")

@@ -30,7 +30,8 @@ WORKER = "worker"  # the worker who sent it; the caller proved that (get_for_wor
 # a note only when it was written for the worker.
 WORKER_VISIBLE = frozenset({"submitted", "accepted", "dispatched", "returned_up", "reported_up", "replied",
                             "extension_approved", "rated", "return_visit", "closed", "withdrawn", "merged",
-                            "information_added", "reopened", "reopened_with_information", "followed_up"})
+                            "information_added", "reopened", "reopened_with_information", "followed_up",
+                            "more_information_asked"})
 
 
 def visible_to(user: User) -> ColumnElement[bool]:

@@ -27,7 +27,7 @@ from portal.exceptions import DomainError, InvalidInput, InvalidTransition, NotF
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
 from portal.models import OPEN_STATUSES, Rating, Region, Role, Status, Ticket, TicketEvent, User
-from portal.services import evidence, regions, sla, stats
+from portal.services import evidence, messages, regions, sla, stats
 from portal.services.tickets import access
 from portal.services.tickets.access import DECIDER, HANDLER, WORKER
 from portal.services.tickets.counts import count
@@ -80,6 +80,7 @@ def _apply(ticket: Ticket, action: str, change: Change, now: datetime, actor: Us
         target_region_code=change.target, note=change.note.strip(), public=change.public)
     db.session.add(event)
     attach(ticket, event, change.files, now)
+    messages.ticket_changed(ticket, event, ticket.status, now)  # the worker's text, if they asked for one
     if commit:
         db.session.commit()
     else:
@@ -185,6 +186,13 @@ def _reply(ticket: Ticket, user: User, now: datetime, *, text: str, recovered_fe
     """The answer the worker reads; `promised_by` when it promises an action by a date (the text says what)."""
     values = {"replied_at": now} | _recovered(recovered_fen) | _promise(promised_by, now)
     return _apply(ticket, "reply", Change("replied", Status.REPLIED, _required(text), values=values), now, user)
+
+
+def _ask_information(ticket: Ticket, user: User, now: datetime, *, question: str) -> Ticket:
+    """Ask the worker for something the answer needs (a contract, pay slips, dates); the worker reads it and
+    answers with "add information". The case stays in the status it was in."""
+    return _apply(ticket, "ask_information", Change("more_information_asked", None, _required(question, "question")),
+                  now, user)
 
 
 def _request_extension(ticket: Ticket, user: User, now: datetime, *, days: int, reason: str) -> Ticket:
@@ -310,6 +318,7 @@ def _follow_up(ticket: Ticket, now: datetime, text: str, stored: list[evidence.S
     attach(new, new.events[0], stored, now)
     try:
         db.session.flush()
+        messages.subscriptions.continue_on(ticket, new)
     except IntegrityError:  # another press of Send continued this request first
         db.session.rollback()
         raise InvalidTransition(_l("This request was already continued as a new one.")) from None
@@ -382,6 +391,7 @@ ACTIONS = {a.name: a for a in (  # in the order the staff page offers them
     Action("reply", frozenset({S.ACCEPTED, S.IN_PROGRESS}), HANDLER, _reply),
     Action("report_up", frozenset({S.IN_PROGRESS}), HANDLER, _report_up, _has_union_above),
     Action("return_up", frozenset({S.DISPATCHED, S.IN_PROGRESS}), HANDLER, _return_up, _has_union_above),
+    Action("ask_information", frozenset({S.ACCEPTED, S.IN_PROGRESS}), HANDLER, _ask_information),
     Action("request_extension", frozenset({S.ACCEPTED, S.IN_PROGRESS}), HANDLER, _request_extension),
     Action("decide_extension", frozenset({S.EXTENSION_REQUESTED}), DECIDER, _decide_extension),
     Action("return_visit", frozenset({S.REPLIED}), HANDLER, _return_visit),

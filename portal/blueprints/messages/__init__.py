@@ -1,0 +1,3 @@
+from portal.blueprints.messages.routes import bp
+
+__all__ = ["bp"]

@@ -131,7 +131,7 @@ MESSAGES_KEY = None
 # The address in the links messages carry (the portal as workers reach it). Development: http://127.0.0.1:5000.
 PUBLIC_URL = None
 MESSAGES_PER_DAY = 5  # texts one number receives in a Beijing day, at most; more wait for the next morning
-QUIET_HOURS = (22, 8)  # Beijing hours between which nothing but a code the worker just asked for is sent
+QUIET_HOURS = (22, 8)  # Beijing hours between which nothing but a code the worker just asked for is sent; (0, 0): none
 OPT_IN_LIMIT_PER_ADDRESS = "10 per hour"  # codes asked for from one address
 LOST_CODE_LIMIT_PER_ADDRESS = "10 per hour"  # "send my number again" from one address
 WORKER_POLL_S = 1.0  # how often an idle `flask worker` looks for messages to send

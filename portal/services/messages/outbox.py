@@ -49,8 +49,10 @@ def _local_moment(day: date, hour: int) -> datetime:
 
 
 def quiet_until(now: datetime) -> datetime | None:
-    """When the quiet hours around `now` end (08:00 Beijing), or None outside them."""
+    """When the quiet hours around `now` end (08:00 Beijing), or None outside them (and always, when start == end)."""
     start, end = setting("QUIET_HOURS")
+    if start == end:
+        return None
     local = now.astimezone(sla.SHANGHAI)
     if start <= local.hour or local.hour < end:
         morning = local.date() + timedelta(days=1) if local.hour >= start else local.date()

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from portal import clock, demo
 from portal.exceptions import DatabaseUnavailable, DomainError, NotFound
@@ -336,6 +336,7 @@ def vouchers_issue_command(phone: str, campaign_name: str, count: int) -> None:
 
 
 @click.command("worker")
+@with_appcontext
 @click.option("--once", is_flag=True, help="Deliver what is due, run the sweep once, then stop.")
 def worker_command(once: bool) -> None:
     """The background worker: delivers text messages and runs the supervision sweep every minute. Any number may

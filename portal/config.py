@@ -135,3 +135,4 @@ QUIET_HOURS = (22, 8)  # Beijing hours between which nothing but a code the work
 OPT_IN_LIMIT_PER_ADDRESS = "10 per hour"  # codes asked for from one address
 LOST_CODE_LIMIT_PER_ADDRESS = "10 per hour"  # "send my number again" from one address
 WORKER_POLL_S = 1.0  # how often an idle `flask worker` looks for messages to send
+MESSAGES_LEASE_S = 120  # a claimed message is another worker's to send again after this (>= 20 sends x SMS_TIMEOUT_S)

@@ -37,6 +37,7 @@ def config_for(database_url: str, **overrides) -> dict:
         "TESTING": True,
         "ENVIRONMENT": "development",
         "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "MESSAGES_KEY": "test-messages-key-that-is-long-enough-0123456789",
         "DATABASE_URL": database_url,
         "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",  # still scrypt, cheap enough for hundreds of logins
         "UPLOAD_DIR": tempfile.mkdtemp(prefix="portal-uploads-"),

@@ -27,12 +27,15 @@ def _require_texts() -> None:
         abort(404)
 
 
-def _texts_page(number: str, status: int = 200, texts_form=None, code_form=None, retry_after: int | None = None):
+def _texts_page(number: str, status: int = 200, texts_form=None, code_form=None, retry_after: int | None = None,
+                refused=None):
+    """The page; a refused form comes back as it was sent, and what was refused is also said above everything
+    (after too many wrong codes, the code's form is gone)."""
     ticket = own_ticket(number)
     page = render_template("tracking/texts.html", ticket=ticket, state=messages.subscriptions.state(ticket.id,
                                                                                                     clock.now()),
                            texts_form=texts_form or TextsForm(), code_form=code_form or CodeForm(),
-                           stop_form=StopForm())
+                           stop_form=StopForm(), refused=refused)
     headers = {"Retry-After": str(retry_after)} if retry_after else {}
     return page, status, headers
 
@@ -40,7 +43,8 @@ def _texts_page(number: str, status: int = 200, texts_form=None, code_form=None,
 def _refused(error: DomainError, form, number: str, which: str):
     form.show_error(error)
     retry = error.retry_after if isinstance(error, TooManyAttempts) else None
-    return _texts_page(number, error.status, **{which: form}, retry_after=retry)
+    status = 422 if error.status == 400 else error.status  # a refused value: the form comes back, as elsewhere
+    return _texts_page(number, status, **{which: form}, retry_after=retry, refused=form)
 
 
 @bp.route("/track/<number>/texts", methods=["GET", "POST"])

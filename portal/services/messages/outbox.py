@@ -160,7 +160,7 @@ def claim(now: datetime, limit: int = BATCH) -> list[Claimed]:
             continue
         params = _params(row, now)
         row.params, row.state = json.dumps(params), MessageState.SENDING
-        row.claimed_until, row.attempts = now + LEASE, row.attempts + 1
+        row.claimed_until, row.attempts = now + timedelta(seconds=setting("MESSAGES_LEASE_S")), row.attempts + 1
         claimed.append(Claimed(row.id, Outgoing(row.message_id, phone, row.template, texts.ordered(row.template,
                                                 params), row.locale, texts.render(row.template, params, row.locale,
                                                                                   sign))))

@@ -23,5 +23,7 @@ class IdConverter(IntegerConverter):
 
 
 def register(app) -> None:
-    """Before any blueprint adds its rules: the converter is chosen when a rule is added."""
+    """Before any blueprint adds its rules: the converter is chosen when a rule is added. An empty path segment is
+    a 404, not a redirect: Werkzeug would merge "/track//texts" into "/track/texts", a ticket named "texts"."""
     app.url_map.converters["int"] = IdConverter
+    app.url_map.merge_slashes = False

@@ -18,7 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from portal.database import begin_write
 from portal.extensions import db
@@ -112,17 +114,14 @@ class Delivery:
 
 
 def _reserve(phone_hash: str, day: date) -> bool:
-    """One of the number's messages for `day`, if it has any left: a conditional UPDATE (or the day's first row),
-    so two workers cannot both give a number its sixth."""
-    cap = setting("MESSAGES_PER_DAY")
+    """One of the number's messages for `day`, if it has any left: the day's row made if missing (two workers may
+    try at once: the second does nothing), then a conditional UPDATE, so no two workers give a number its sixth."""
+    insert = sqlite_insert if db.engine.dialect.name == "sqlite" else pg_insert
+    db.session.execute(insert(MessageDay).values(phone_hash=phone_hash, day=day, n=0).on_conflict_do_nothing())
     taken = db.session.execute(update(MessageDay).where(MessageDay.phone_hash == phone_hash, MessageDay.day == day,
-                                                        MessageDay.n < cap).values(n=MessageDay.n + 1))
-    if taken.rowcount:
-        return True
-    if db.session.get(MessageDay, (phone_hash, day)) is not None:
-        return False
-    db.session.execute(insert(MessageDay).values(phone_hash=phone_hash, day=day, n=1))
-    return True
+                                                        MessageDay.n < setting("MESSAGES_PER_DAY"))
+                               .values(n=MessageDay.n + 1).execution_options(synchronize_session=False))
+    return bool(taken.rowcount)
 
 
 def _params(row: OutboxMessage, now: datetime) -> dict[str, str]:
@@ -179,7 +178,7 @@ def _finish(row: OutboxMessage, state: MessageState, now: datetime, error: str =
 def record(claimed: Claimed, outcome: str | DeliveryFailure, now: datetime) -> MessageState:
     """The outcome of one try: sent (the provider's reference), tried again later with backoff, or dead."""
     begin_write()
-    row = db.session.get(OutboxMessage, claimed.id, with_for_update=True)
+    row = db.session.get(OutboxMessage, claimed.id, with_for_update=True, populate_existing=True)
     if row is None or row.state is not MessageState.SENDING:  # another worker took it over and finished it
         db.session.commit()
         return row.state if row else MessageState.CANCELLED

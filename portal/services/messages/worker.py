@@ -71,6 +71,11 @@ class Worker:
                 db.session.rollback()
                 log.warning("database unavailable, trying again shortly: %s", fault.reason)
                 handled = 0
+            except Exception:  # a bug must not stop the messages of everyone else: logged, and tried again later
+                db.session.rollback()
+                log.exception("worker round failed; trying again in %s s", self.poll_s * 10)
+                self._stopping.wait(self.poll_s * 10)
+                handled = 0
             finally:
                 db.session.remove()
             if once and handled == 0:

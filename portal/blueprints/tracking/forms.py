@@ -56,8 +56,7 @@ ACTION_FORMS = {"add_information": ("message_form", MessageForm), "rate": ("rati
 
 
 class CodeForm(Form):
-    # Its own id: "code" is the form's, where the page lands after the code was sent (label and field in view).
-    code = StringField(_l("The 6-digit code we sent"), id="code-field", validators=[
+    code = StringField(_l("The 6-digit code we sent"), validators=[
         DataRequired(_l("Enter the code from the text message.")), Length(max=12)])
 
 

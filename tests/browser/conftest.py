@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import weakref
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -24,7 +25,7 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, e
 
 from portal.demo import DEMO_SECOND_FACTORS
 from portal.services.twofactor import STEP_SECONDS
-from tests.live import REPO, gunicorn
+from tests.live import REPO, STOP_TIMEOUT_S, gunicorn
 
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
 AXE_SOURCE = (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read_text(encoding="utf-8")
@@ -65,6 +66,7 @@ def live_server(tmp_path_factory):
         PORTAL_DATABASE_URL=f"sqlite:///{tmp / 'portal.sqlite3'}",
         PORTAL_SECRET_KEY=secrets.token_hex(32),
         PORTAL_UPLOAD_DIR=str(tmp / "uploads"),  # evidence the journeys upload stays out of instance/
+        PORTAL_QUIET_HOURS="[0, 0]",  # text messages go out at whatever Beijing hour the suite runs
         FLASK_APP="wsgi",
     )
     _ensure_translations(env)
@@ -77,7 +79,28 @@ def live_server(tmp_path_factory):
                         pytrace=False)
 
     with gunicorn(env, tmp / "gunicorn.log", "--workers", "2") as port:
-        yield f"http://127.0.0.1:{port}"
+        url = f"http://127.0.0.1:{port}"
+        with _background_worker({**env, "PORTAL_PUBLIC_URL": url}, tmp / "worker.log"):
+            yield url
+
+
+@contextmanager
+def _background_worker(env: dict[str, str], log_path: Path):
+    """`flask worker` beside gunicorn, as `make run` starts it: it delivers the text messages (with the development
+    provider, into the outbox page the journeys read). Stopped by its PID: TERM, then KILL after a bound."""
+    with log_path.open("wb") as log:  # a file, not a pipe: a full pipe would stall the worker
+        worker = subprocess.Popen([sys.executable, "-m", "flask", "worker"], cwd=REPO, env=env, stdout=log,
+                                  stderr=subprocess.STDOUT)
+    try:
+        yield worker
+    finally:
+        if worker.poll() is None:
+            worker.terminate()
+        try:
+            worker.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
 
 
 # --------------------------------------------------------------------------------------------- browser

@@ -327,3 +327,15 @@ def test_flask_worker_once_delivers_what_is_due_and_runs_the_sweep(app, runner, 
         db.session.remove()
     assert states == [MessageState.SENT]
     assert clock.now() - NOW == timedelta(minutes=1)
+
+
+@pytest.mark.parametrize(("lang", "stored"), [("en", "en"), ("zh", "zh_CN")])
+def test_messages_go_in_the_language_of_the_page_the_worker_opted_in_on(app, client, lang, stored):
+    client.get(f"/track/?lang={lang}")  # remembered in a cookie, as a worker's choice is
+    number, receipt = _sent(client)
+    assert _ask(client, number, PHONE, receipt).status_code == 303
+    assert _confirm(client, number, _code(app)).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(Subscription.locale)) == stored
+        assert set(db.session.scalars(select(OutboxMessage.locale))) == {stored}
+        db.session.remove()

@@ -19,7 +19,7 @@ from portal.widgets.followed import TextsForm
 
 
 def _locale() -> str:
-    return str(get_locale())
+    return messages.texts.locale_of(str(get_locale()))
 
 
 def _require_texts() -> None:

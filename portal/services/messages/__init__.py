@@ -12,7 +12,7 @@ Which ticket changes send what is `NEWS_OF_EVENTS` below, called by the workflow
 from portal.exceptions import NotFound
 from portal.extensions import db
 from portal.models import Status, Ticket, TicketEvent
-from portal.services.messages import links, outbox, subscriptions
+from portal.services.messages import links, outbox, subscriptions, texts
 from portal.services.messages.subscriptions import TextsState, enabled
 
 # The event a change appends → the news it sends to an opted-in worker. The worker's own steps (rating,
@@ -47,4 +47,4 @@ def ticket_changed(ticket: Ticket, event: TicketEvent, from_status: Status, now)
         outbox.news(ticket, template, now)
 
 
-__all__ = ["NEWS_OF_EVENTS", "TextsState", "enabled", "from_link", "outbox", "subscriptions", "ticket_changed"]
+__all__ = ["NEWS_OF_EVENTS", "TextsState", "enabled", "from_link", "outbox", "subscriptions", "texts", "ticket_changed"]

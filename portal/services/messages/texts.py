@@ -27,6 +27,11 @@ NEWS = ("accepted", "more_information", "answered", "extended", "closed", "reope
 LOCALES = ("zh_CN", "en")
 
 
+def locale_of(identifier: str) -> str:
+    """The language a page was shown in ("zh_Hans_CN", "en_US" …) as a message's: "en" or "zh_CN"."""
+    return "en" if identifier.lower().startswith("en") else "zh_CN"
+
+
 def render(name: str, params: dict[str, str], locale: str, sign_name: str) -> str:
     """The whole message as the worker reads it, the provider's signature 【first】."""
     with force_locale(locale if locale in LOCALES else LOCALES[0]):

@@ -343,10 +343,13 @@ def worker_command(once: bool) -> None:
     run at once; `make run` starts one beside gunicorn. Stops on SIGTERM or Ctrl-C after the message in hand."""
     provider = providers.for_config(current_app.config)
     if provider is None:
-        click.echo("text messages are off (PORTAL_SMS_PROVIDER is empty): the worker runs the sweep only")
+        click.echo("worker: text messages are off (PORTAL_SMS_PROVIDER is empty), the supervision sweep every minute")
+    else:
+        click.echo(f"worker: text messages through the {provider.name} provider, the supervision sweep every minute")
     worker = Worker(provider, clock.now, float(current_app.config["WORKER_POLL_S"]))
     worker.install_signals()
     worker.run(once=once)
+    click.echo("worker: stopped")
 
 
 def register(app: Flask) -> None:

@@ -162,6 +162,8 @@ def load_command() -> None:
     if result.sample:
         number, code = result.sample
         click.echo(f"Track a demo request at /track/ with ticket number {number} and query code {code}")
+    if current_app.config["SMS_PROVIDER"] == "development":
+        click.echo("Text messages are not sent in development: the administrator reads them at /admin/messages")
 
 
 def _echo_demo_second_factors(result: demo.DemoResult) -> None:

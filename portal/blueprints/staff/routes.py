@@ -14,7 +14,7 @@ from portal.forms import rerender_on_csrf_error
 from portal.htmx import redirect_after_post, render_page_or_partial
 from portal.i18n import gettext as _
 from portal.models import Role, Ticket
-from portal.services import evidence, ledger, regions, supervision, tickets
+from portal.services import evidence, ledger, messages, regions, supervision, tickets
 from portal.widgets.region_picker import build_picker
 
 bp = Blueprint("staff", __name__)
@@ -45,7 +45,8 @@ def _ticket_page(ticket: Ticket, status: int = 200, failed: tuple[str, ActionFor
                            towards=regions.child_towards(ticket.handler_code, ticket.place_code),
                            actions=tickets.staff_actions(ticket, current_user, now),
                            promise_pending=tickets.promise_pending(ticket, now),
-                           promise_window=tickets.promise_window(now)), status
+                           promise_window=tickets.promise_window(now),
+                           texts_on=messages.subscriptions.is_on(ticket.id)), status
 
 
 @bp.get("/staff/tickets/<int:ticket_id>")

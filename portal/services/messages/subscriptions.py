@@ -60,6 +60,11 @@ def state(ticket_id: int, now: datetime) -> TextsState:
     return TextsState(None, None)
 
 
+def is_on(ticket_id: int) -> bool:
+    """Whether the worker gets texts about this ticket: staff are told that much, never the number."""
+    return db.session.scalar(select(Subscription.id).where(Subscription.ticket_id == ticket_id)) is not None
+
+
 def _recent(template: str, phone_hash: str, since: datetime) -> int:
     """Messages of this kind queued for this number since then (codes asked for, numbers sent again)."""
     return db.session.scalar(select(func.count()).select_from(OutboxMessage).where(

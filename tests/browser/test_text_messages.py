@@ -72,8 +72,8 @@ def assert_in_first_screen(page: Page, locator) -> None:
     bottom = bar.bounding_box()["y"] if bar.count() else PHONE["height"]
     box = locator.bounding_box()
     assert box is not None, locator
-    assert 0 <= box["y"] and box["y"] + box["height"] <= bottom <= 640, (box, bottom)
-    assert 0 <= box["x"] and box["x"] + box["width"] <= 360, box
+    assert box["y"] >= 0 and box["y"] + box["height"] <= bottom <= 640, (box, bottom)
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 360, box
 
 
 def outbox_message(admin: Page, phone: str, pattern: str, name: str) -> str:

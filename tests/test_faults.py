@@ -364,6 +364,8 @@ def test_every_wait_for_the_database_ends_before_gunicorn_would_kill_the_worker(
     assert {name: wait for name, wait in waits.items() if wait + 1 >= timeout} == {}  # a second to answer in
     assert settings["worker_class"] == "gthread" and settings["threads"] > 1
     run = re.search(r"^run: database\n(.*?)(?=^\S)", (REPO / "Makefile").read_text(), re.S | re.M).group(1)
+    assert "scripts/serve.sh" in run  # which starts gunicorn beside the background worker
+    run = (REPO / "scripts" / "serve.sh").read_text()
     assert "--config gunicorn.conf.py" in run
     assert not re.search(r"--timeout|--worker-class|-k |--threads", run)  # the file's values stand
 

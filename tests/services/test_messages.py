@@ -307,11 +307,12 @@ def test_a_provider_that_raises_something_else_loses_nothing(ctx):
     assert db.session.scalar(select(OutboxMessage.state)) is MessageState.QUEUED
 
 
-def test_a_message_claimed_by_a_worker_that_died_is_sent_again_under_the_same_id(ctx):
+def test_a_message_claimed_by_a_worker_that_died_is_sent_again_under_the_same_id(ctx, app):
+    lease = timedelta(seconds=app.config["MESSAGES_LEASE_S"])
     opted_in(submit().ticket)
     (claimed,) = outbox.claim(NOW)  # the worker then died before recording anything
     assert outbox.claim(NOW + timedelta(minutes=1)) == []  # still its, for the lease
-    (again,) = outbox.claim(NOW + outbox.LEASE + timedelta(seconds=1))
+    (again,) = outbox.claim(NOW + lease + timedelta(seconds=1))
     assert again.outgoing.message_id == claimed.outgoing.message_id and again.outgoing.text == claimed.outgoing.text
     assert outbox.record(again, "ref", NOW) is MessageState.SENT
     assert outbox.record(claimed, "ref", NOW) is MessageState.SENT  # the first worker's late answer changes nothing

@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8  # 30 s, 1, 2, 4, 8, 16, 32 min apart: about an hour of a provider's outage, then the dead list
 FIRST_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=1)
-LEASE = timedelta(minutes=2)  # a claimed row is another worker's to send again after this (a send is bounded)
 UNCAPPED = frozenset({"verify"})  # a code the worker is waiting for on the page: sent at once, day or night
 BATCH = 20
 

@@ -142,7 +142,7 @@ def _check_numbers(cfg: dict) -> None:
         if not isinstance(cfg[name], timedelta):
             raise ConfigurationError(f"PORTAL_{name} must be a number of seconds, not {cfg[name]!r}")
     for name in ("PROXY_HOPS", "SQLITE_BUSY_TIMEOUT_MS", "FORM_TOKEN_MAX_AGE", "SECOND_FACTOR_PENDING_SECONDS",
-                 "RETRY_AFTER_S", "MESSAGES_PER_DAY"):
+                 "RETRY_AFTER_S", "MESSAGES_PER_DAY", "MESSAGES_LEASE_S"):
         if not isinstance(cfg[name], int) or isinstance(cfg[name], bool) or cfg[name] < 0:
             raise ConfigurationError(f"PORTAL_{name} must be a whole number of 0 or more, not {cfg[name]!r}")
     for name in ("DB_LOCK_TIMEOUT_S", "DB_CONNECT_TIMEOUT_S", "DB_STATEMENT_TIMEOUT_S"):

@@ -395,3 +395,38 @@ def test_a_number_that_cannot_be_read_is_refused_not_sent_astray(ctx, app):
     finally:
         app.config["MESSAGES_KEY"] = kept
     assert result.sent == 0 and "could not be read" in outbox.dead_letters()[0].last_error
+
+
+def test_a_late_answer_to_an_old_claim_changes_nothing_once_another_worker_took_over(ctx, app):
+    lease = timedelta(seconds=app.config["MESSAGES_LEASE_S"])
+    opted_in(submit().ticket)
+    (first,) = outbox.claim(NOW)
+    (second,) = outbox.claim(NOW + lease + timedelta(seconds=1))
+    assert outbox.record(first, TemporaryFailure("timeout"), NOW + lease + timedelta(seconds=2)) \
+        is MessageState.SENDING  # the second worker's try is still in hand
+    assert outbox.record(second, "ref-2", NOW + lease + timedelta(seconds=3)) is MessageState.SENT
+    row = db.session.scalar(select(OutboxMessage))
+    assert row.reference == "ref-2" and row.attempts == 2
+
+
+def test_a_stopping_worker_sends_the_message_in_hand_and_gives_the_rest_back(ctx):
+    for i in range(3):
+        opted_in(submit(f"t{i}").ticket, f"1391234567{i}")
+    provider = Recorder()
+    result = outbox.deliver(provider, lambda: NOW, stopping=lambda: len(provider.sent) >= 1)
+    assert result.sent == 1 and len(provider.sent) == 1
+    states = db.session.execute(select(OutboxMessage.state, OutboxMessage.attempts, OutboxMessage.claimed_until)
+                                .order_by(OutboxMessage.id)).all()
+    assert states[0][0] is MessageState.SENT
+    assert [tuple(s) for s in states[1:]] == [(MessageState.QUEUED, 1, None)] * 2  # due again, the try counted
+    assert _deliver(provider).sent == 2 and len({m.message_id for m in provider.sent}) == 3
+
+
+def test_a_claim_whose_lease_would_run_out_during_a_send_is_not_sent(ctx, app):
+    opted_in(submit().ticket)
+    lease = timedelta(seconds=app.config["MESSAGES_LEASE_S"])
+    moments = iter([NOW, NOW + lease - timedelta(seconds=1)])  # the claim, then a round that took too long
+    provider = Recorder()
+    outbox.deliver(provider, lambda: next(moments, NOW + lease))
+    assert provider.sent == [] and db.session.scalar(select(OutboxMessage.state)) is MessageState.SENDING
+    assert _deliver(provider, NOW + lease + timedelta(seconds=1)).sent == 1  # another worker, after the lease

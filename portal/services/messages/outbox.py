@@ -3,10 +3,12 @@ by `flask worker` (portal.services.messages.worker) — so a message exists exac
 
 Delivery claims due rows in one short write transaction (PostgreSQL: FOR UPDATE SKIP LOCKED, so two workers take
 different rows; SQLite: BEGIN IMMEDIATE, one claimer at a time), sends each outside any transaction with its stable
-`message_id`, and records the outcome at once. A worker killed mid-send leaves its rows claimed until the lease
-ends; another worker then sends them again under the same id, which the provider's out-id field ties to the first
-try. Quiet hours (22:00–08:00 Beijing) and the daily cap (5 a number) are applied when a row is claimed: a row that
-may not go yet gets a later `not_before`, nothing is dropped.
+`message_id`, and records the outcome at once; a try is recorded only by the claim that made it, and a message is
+sent only while its lease outlasts a whole bounded send. A worker killed mid-send leaves its rows claimed until the
+lease ends; another worker then sends them again under the same id (the provider's out-id field). Aliyun and Tencent
+do not drop a repeated id, so that message — or one whose answer was lost to a timeout — may reach the phone twice:
+the only way one can, and never a message lost. Quiet hours (22:00–08:00 Beijing) and the daily cap (5 a number) are
+applied when a row is claimed: a row that may not go yet gets a later `not_before`, nothing is dropped.
 """
 
 from __future__ import annotations
@@ -94,8 +96,12 @@ def cancel_news(ticket_id: int) -> None:
 
 @dataclass(frozen=True)
 class Claimed:
+    """A message this worker may send: its try number and lease tell its claim from a later one by another worker."""
+
     id: int
     outgoing: Outgoing
+    attempt: int
+    until: datetime
 
 
 @dataclass
@@ -159,9 +165,9 @@ def claim(now: datetime, limit: int = BATCH) -> list[Claimed]:
         params = _params(row, now)
         row.params, row.state = json.dumps(params), MessageState.SENDING
         row.claimed_until, row.attempts = now + timedelta(seconds=setting("MESSAGES_LEASE_S")), row.attempts + 1
-        claimed.append(Claimed(row.id, Outgoing(row.message_id, phone, row.template, texts.ordered(row.template,
-                                                params), row.locale, texts.render(row.template, params, row.locale,
-                                                                                  sign))))
+        outgoing = Outgoing(row.message_id, phone, row.template, texts.ordered(row.template, params), row.locale,
+                            texts.render(row.template, params, row.locale, sign))
+        claimed.append(Claimed(row.id, outgoing, row.attempts, row.claimed_until))
     db.session.commit()
     return claimed
 
@@ -178,7 +184,8 @@ def record(claimed: Claimed, outcome: str | DeliveryFailure, now: datetime) -> M
     """The outcome of one try: sent (the provider's reference), tried again later with backoff, or dead."""
     begin_write()
     row = db.session.get(OutboxMessage, claimed.id, with_for_update=True, populate_existing=True)
-    if row is None or row.state is not MessageState.SENDING:  # another worker took it over and finished it
+    if row is None or row.state is not MessageState.SENDING or row.attempts != claimed.attempt:
+        # Another worker took it over after this claim's lease ran out: its try decides, not this late one.
         db.session.commit()
         return row.state if row else MessageState.CANCELLED
     if isinstance(outcome, str):
@@ -198,11 +205,33 @@ def record(claimed: Claimed, outcome: str | DeliveryFailure, now: datetime) -> M
     return state
 
 
-def deliver(provider: Provider, clock: Callable[[], datetime], limit: int = BATCH) -> Delivery:
-    """One round: claim what is due and send it, recording each outcome as it comes."""
+def release(items: list[Claimed]) -> None:
+    """Claimed messages this worker will not send after all (it is stopping): due again at once for any worker.
+    Their try stays counted, so the daily cap is not taken twice."""
+    if not items:
+        return
+    begin_write()
+    for item in items:
+        db.session.execute(update(OutboxMessage).where(
+            OutboxMessage.id == item.id, OutboxMessage.state == MessageState.SENDING,
+            OutboxMessage.attempts == item.attempt).values(state=MessageState.QUEUED, claimed_until=None))
+    db.session.commit()
+
+
+def deliver(provider: Provider, clock: Callable[[], datetime], limit: int = BATCH,
+            stopping: Callable[[], bool] = lambda: False) -> Delivery:
+    """One round: claim what is due and send it, recording each outcome as it comes. A message is sent only while
+    its lease outlasts a whole bounded send (so no other worker can take it over meanwhile); when `stopping`, the
+    rest of the round goes back to the queue."""
     result = Delivery()
     claimed = claim(clock(), limit)
-    for item in claimed:
+    timeout = timedelta(seconds=float(setting("SMS_TIMEOUT_S")))
+    for n, item in enumerate(claimed):
+        if stopping():
+            release(claimed[n:])
+            break
+        if clock() + timeout >= item.until:
+            continue  # too late to send it safely: another worker takes it once the lease is over
         try:
             outcome: str | DeliveryFailure = provider.send(item.outgoing).reference
         except DeliveryFailure as failure:

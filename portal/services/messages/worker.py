@@ -56,7 +56,7 @@ class Worker:
             self._last_sweep = now
         if self.provider is None:
             return 0
-        result = outbox.deliver(self.provider, self.clock)
+        result = outbox.deliver(self.provider, self.clock, stopping=self._stopping.is_set)
         if result.failures:
             log.warning("messages not sent this round: %s", "; ".join(sorted(set(result.failures)))[:500])
         return result.handled

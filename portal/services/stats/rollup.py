@@ -138,8 +138,9 @@ def _add(place_code: str, cells: Cells) -> None:
 
 @cache
 def _jieba():
-    """jieba.analyse, imported on first use: its dictionary loads then, not when the portal starts. Its import
-    reads the IDF table without closing the file; that ResourceWarning is jieba's (and would fail the tests)."""
+    """jieba.analyse, imported on first use (gunicorn's master uses it before forking: text.warm_up), so a flask
+    command that needs no hot words never loads it. Its import reads the IDF table without closing the file; that
+    ResourceWarning is jieba's (and would fail the tests)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResourceWarning)
         import jieba.analyse  # noqa: PLC0415

@@ -111,7 +111,7 @@ def send_grievance(page: Page, employer: str = "") -> str:
     return number
 
 
-def type_the_code(page: Page, admin: Page, phone: str, name: str, pattern: str = r"验证码：(\d{6})") -> None:
+def type_the_code(page: Page, admin: Page, phone: str, name: str, pattern: str = r"您的验证码为 (\d{6})，") -> None:
     """On the code page: the field focused and in the first screen; the code read from the outbox, typed, sent."""
     expect(page).to_have_url(re.compile(r"/track/[^/]+/texts#code$"))
     code_field = page.locator("#code-form input[name=code]")

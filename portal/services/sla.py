@@ -56,7 +56,8 @@ def local_date(moment: datetime) -> date:
     return moment.astimezone(SHANGHAI).date()
 
 
-def _end_of(day: date) -> datetime:
+def end_of(day: date) -> datetime:
+    """The first moment after `day` in Shanghai (its midnight), in UTC."""
     return datetime.combine(day + timedelta(days=1), time(), SHANGHAI).astimezone(UTC)
 
 
@@ -74,7 +75,7 @@ def add_working_days(start: date, days: int) -> tuple[date, bool]:
 def deadline(received_at: datetime, working_days: int) -> Deadline:
     """The end of the `working_days`-th working day after the day of receipt; 0 means the same day."""
     last, provisional = add_working_days(local_date(received_at), working_days)
-    return Deadline(_end_of(last), provisional)
+    return Deadline(end_of(last), provisional)
 
 
 def reply_days(kind: Kind, urgent: bool = False) -> int:

@@ -2,6 +2,8 @@
 withdraw it, rate the answer. The code is only ever posted; the session then remembers which tickets
 this browser may see, so the page can refresh itself without the code in any URL."""
 
+from functools import partial
+
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
@@ -72,7 +74,8 @@ def _detail(ticket: Ticket, status: int = 200, failed=None, refused: bool = Fals
                                   allowed=tickets.worker_actions(ticket, now), refused=failed if refused else None,
                                   pending=tickets.promise_pending(ticket, now),
                                   writing=tickets.what_writing_does(ticket), **forms,
-                                  texts=messages.subscriptions.state(ticket.id, now) if messages.enabled() else None)
+                                  texts_of=partial(messages.subscriptions.state, ticket.id, now)
+                                  if messages.enabled() else None)
 
 
 @bp.get("/track/<number>")

@@ -13,21 +13,30 @@ import base64
 import hashlib
 import hmac
 import json
-import re
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
 import requests
 
 from portal import clock as portal_clock
 from portal.services.messages.providers.base import Delivered, Outgoing, PermanentFailure, TemporaryFailure
+from portal.services.messages.providers.shared import (
+    config_value,
+    retry_after_header,
+    scrub,
+    seconds_to_beijing_midnight,
+    sign_names,
+    template_id,
+    templates_setting,
+    timeout_setting,
+    timeouts,
+)
 
 ENDPOINT = "https://dysmsapi.aliyuncs.com/"
 VERSION = "2017-05-25"
 REGION = "cn-hangzhou"  # dysmsapi is one service for the mainland; the region only names the endpoint's home
-BEIJING = timezone(timedelta(hours=8))
 
 # Codes (exact) and families (prefix) from the SendSms error-code page and the common OpenAPI errors.
 THROTTLING = {"isv.BUSINESS_LIMIT_CONTROL", "isv.DAY_LIMIT_CONTROL", "isv.MONTH_LIMIT_CONTROL"}
@@ -46,7 +55,6 @@ PERMANENT = {
 PERMANENT_PREFIXES = ("isv.", "InvalidAccessKeyId.", "Forbidden", "MissingParameter", "InvalidParameter")
 TEMPORARY = {"isp.SYSTEM_ERROR", "isv.SYSTEM_ERROR", "isp.GATEWAY_ERROR", "ServiceUnavailable", "InternalError",
              "ServiceTimeout", "SignatureNonceUsed"}  # a used nonce: the retry signs with a fresh one
-PHONE_LIKE = re.compile(r"\+?\d[\d\- ]{6,}\d")
 
 
 def percent_encode(value: str) -> str:
@@ -64,66 +72,6 @@ def rpc_signature(method: str, params: Mapping[str, str], secret: str) -> str:
     """Base64(HMAC-SHA1(AccessKeySecret + "&", StringToSign)): the trailing "&" is part of the documented key."""
     digest = hmac.new(f"{secret}&".encode(), string_to_sign(method, params).encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
-
-
-def scrub(text: object, limit: int = 120) -> str:
-    """A provider's message made safe for a reason or a log line: no phone-like digit runs, short."""
-    return PHONE_LIKE.sub("…", str(text))[:limit]
-
-
-def seconds_to_beijing_midnight(now: datetime) -> float:
-    """Daily quotas are counted per natural day in Beijing time: how long until they reset."""
-    local = now.astimezone(BEIJING)
-    midnight = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return max((midnight - local).total_seconds(), 60.0)
-
-
-def timeouts(value: float | tuple[float, float]) -> tuple[float, float]:
-    """(connect, read) seconds; one number stands for both."""
-    try:
-        pair = tuple(float(t) for t in value) if isinstance(value, tuple | list) else (float(value), float(value))
-    except (TypeError, ValueError):
-        raise ValueError("SMS_TIMEOUT_S must be a number of seconds") from None
-    if len(pair) != 2 or not all(0 < t <= 120 for t in pair):
-        raise ValueError("SMS_TIMEOUT_S must be between 0 and 120 seconds")
-    return pair
-
-
-def config_value(config: Mapping, key: str):
-    """A required setting, or ValueError naming it (config validation calls from_config at start)."""
-    value = config.get(key)
-    if value in (None, "", {}):
-        raise ValueError(f"{key} is required for the SMS provider")
-    return value
-
-
-def timeout_setting(config: Mapping) -> float | tuple[float, float]:
-    """SMS_TIMEOUT_S, 5 s when unset (0 is refused by `timeouts`, not read as unset)."""
-    value = config.get("SMS_TIMEOUT_S")
-    return 5.0 if value is None or value == "" else value
-
-
-def templates_setting(config: Mapping) -> dict[str, dict[str, str]]:
-    """SMS_TEMPLATES as {locale: {portal template: provider template id}}; a JSON string (from the environment)
-    is read too."""
-    value = config_value(config, "SMS_TEMPLATES")
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError as error:
-            raise ValueError("SMS_TEMPLATES must be JSON: {locale: {template: id}}") from error
-    if not isinstance(value, Mapping) or not all(
-            isinstance(ids, Mapping) and all(isinstance(v, str | int) for v in ids.values()) for ids in value.values()):
-        raise ValueError("SMS_TEMPLATES must map each locale to {template: provider template id}")
-    return {locale: {name: str(tid) for name, tid in ids.items()} for locale, ids in value.items()}
-
-
-def sign_names(value: str | Mapping[str, str]) -> Callable[[str], str]:
-    """SMS_SIGN_NAME is one string for every locale, or {locale: sign name}."""
-    if isinstance(value, str):
-        return lambda locale: value
-    names = dict(value)
-    return lambda locale: names.get(locale) or names.get("zh_CN") or next(iter(names.values()))
 
 
 class AliyunSms:
@@ -152,12 +100,6 @@ class AliyunSms:
                    templates_setting(config),
                    endpoint=config.get("SMS_ENDPOINT") or None, timeout=timeout_setting(config), **kwargs)
 
-    def template_id(self, message: Outgoing) -> str:
-        template_id = self.templates.get(message.locale, {}).get(message.template)
-        if not template_id:
-            raise PermanentFailure(f"no template id for {message.template} in {message.locale}", "no-template")
-        return template_id
-
     def request_params(self, message: Outgoing) -> dict[str, str]:
         """The signed form of one SendSms call: a pure function of the message, the clock and the nonce."""
         params = {
@@ -165,7 +107,7 @@ class AliyunSms:
             "SignatureMethod": "HMAC-SHA1", "SignatureNonce": self.nonce(), "SignatureVersion": "1.0",
             "Timestamp": self.clock().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "Version": VERSION,
             "PhoneNumbers": message.phone, "SignName": self.sign_name(message.locale),
-            "TemplateCode": self.template_id(message), "OutId": message.message_id,
+            "TemplateCode": template_id(self.templates, message), "OutId": message.message_id,
             "TemplateParam": json.dumps(dict(message.params), ensure_ascii=False, separators=(",", ":")),
         }
         return {**params, "Signature": rpc_signature("POST", params, self._secret)}
@@ -227,11 +169,3 @@ class AliyunSms:
         if code == "isv.BUSINESS_LIMIT_CONTROL":
             return 60.0
         return None  # Throttling.*: API call rate, cleared within seconds; the outbox's backoff suffices
-
-
-def retry_after_header(response: requests.Response) -> float | None:
-    """A numeric Retry-After header, when a gateway sent one."""
-    try:
-        return max(float(response.headers.get("Retry-After", "")), 0.0)
-    except ValueError:
-        return None

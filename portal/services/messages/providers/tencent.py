@@ -19,17 +19,18 @@ from urllib.parse import urlsplit
 import requests
 
 from portal import clock as portal_clock
-from portal.services.messages.providers.aliyun import (
+from portal.services.messages.providers.base import Delivered, Outgoing, PermanentFailure, TemporaryFailure
+from portal.services.messages.providers.shared import (
     config_value,
     retry_after_header,
     scrub,
     seconds_to_beijing_midnight,
     sign_names,
+    template_id,
     templates_setting,
     timeout_setting,
     timeouts,
 )
-from portal.services.messages.providers.base import Delivered, Outgoing, PermanentFailure, TemporaryFailure
 
 ENDPOINT = "https://sms.tencentcloudapi.com/"
 SERVICE, VERSION, ACTION = "sms", "2021-01-11", "SendSms"
@@ -122,17 +123,11 @@ class TencentSms:
                    templates_setting(config), region=config.get("SMS_TENCENT_REGION") or "ap-guangzhou",
                    endpoint=config.get("SMS_ENDPOINT") or None, timeout=timeout_setting(config), **kwargs)
 
-    def template_id(self, message: Outgoing) -> str:
-        template_id = self.templates.get(message.locale, {}).get(message.template)
-        if not template_id:
-            raise PermanentFailure(f"no template id for {message.template} in {message.locale}", "no-template")
-        return template_id
-
     def request(self, message: Outgoing) -> tuple[bytes, dict[str, str]]:
         """The body and headers of one signed SendSms call: a pure function of the message and the clock."""
         payload = json.dumps({
             "PhoneNumberSet": [f"+86{message.phone}"], "SmsSdkAppId": self.sdk_app_id,
-            "SignName": self.sign_name(message.locale), "TemplateId": self.template_id(message),
+            "SignName": self.sign_name(message.locale), "TemplateId": template_id(self.templates, message),
             "TemplateParamSet": [str(value) for value in message.params.values()],
             "SessionContext": message.message_id,
         }, ensure_ascii=False, separators=(",", ":")).encode()

@@ -333,3 +333,21 @@ def fill_in_tianhe(page: Page, kind: str, category: str, text: str) -> None:
     page.get_by_label("发生了什么？").fill(text)
     choose_place_with_htmx(page, "广州市", "天河区")
     page.get_by_label("我同意工会使用以上信息办理我的诉求。").check()
+
+
+def take_staff_steps(page: Page, number: str, steps: list[tuple[str, dict[str, str]]]) -> None:
+    """Signed-in staff find the case by its number in the inbox and take `steps` in turn (action, {field selector:
+    value}), each confirmed by the page."""
+    page.goto("/staff/")
+    search = page.get_by_role("searchbox", name="搜索")
+    search.fill(number)
+    search.press("Enter")
+    expect(page).to_have_url(re.compile(r"[?&]q=" + re.escape(number)))
+    page.locator("#staff-inbox").get_by_role("link").filter(has_text=number).click()
+    expect(page.locator("h1")).to_contain_text(number)
+    for action, fields in steps:
+        form = page.locator(f"#action-{action}")
+        for selector, value in fields.items():
+            form.locator(selector).fill(value)
+        form.get_by_role("button").click()
+        expect(page.get_by_role("status")).to_have_text("已完成。")

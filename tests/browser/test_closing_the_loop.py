@@ -13,7 +13,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.browser.conftest import DEMO_PASSWORD, NUMBER, check_page, fill_in_tianhe, receipt_of, sign_in
+from tests.browser.conftest import (
+    DEMO_PASSWORD,
+    NUMBER,
+    check_page,
+    fill_in_tianhe,
+    receipt_of,
+    sign_in,
+    take_staff_steps,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -43,18 +51,7 @@ def staff_act(context: BrowserContext, number: str, steps: list[tuple[str, dict]
     page = context.new_page()
     page.goto("/login")
     sign_in(page, PROVINCE, DEMO_PASSWORD)
-    search = page.get_by_role("searchbox", name="搜索")
-    search.fill(number)
-    search.press("Enter")
-    expect(page).to_have_url(re.compile(r"[?&]q=" + re.escape(number)))
-    page.locator("#staff-inbox").get_by_role("link").filter(has_text=number).click()
-    expect(page.locator("h1")).to_contain_text(number)
-    for action, fields in steps:
-        form = page.locator(f"#action-{action}")
-        for selector, value in fields.items():
-            form.locator(selector).fill(value)
-        form.get_by_role("button").click()
-        expect(page.get_by_role("status")).to_have_text("已完成。")
+    take_staff_steps(page, number, steps)
     if any("#promised-by" in fields for _, fields in steps):
         expect(page.locator("#staff-promise")).to_contain_text("未到期")
     check_page(page, f"loop_staff_{name}")

@@ -21,6 +21,7 @@ from tests.browser.conftest import (
     fill_in_tianhe,
     receipt_of,
     sign_in,
+    take_staff_steps,
     texts,
 )
 
@@ -137,19 +138,7 @@ def opt_in_on_receipt(page: Page, admin: Page, phone: str, name: str) -> str:
 
 def staff_act(staff: Page, number: str, steps: list[tuple[str, dict[str, str]]], name: str) -> None:
     """The province's staff find the case by its number and take `steps` (action, {field selector: value})."""
-    staff.goto("/staff/")
-    search = staff.get_by_role("searchbox", name="搜索")
-    search.fill(number)
-    search.press("Enter")
-    expect(staff).to_have_url(re.compile(r"[?&]q=" + re.escape(number)))
-    staff.locator("#staff-inbox").get_by_role("link").filter(has_text=number).click()
-    expect(staff.locator("h1")).to_contain_text(number)
-    for action, fields in steps:
-        form = staff.locator(f"#action-{action}")
-        for selector, value in fields.items():
-            form.locator(selector).fill(value)
-        form.get_by_role("button").click()
-        expect(staff.get_by_role("status")).to_have_text("已完成。")
+    take_staff_steps(staff, number, steps)
     check_page(staff, f"texts_staff_{name}")
 
 
